@@ -1,0 +1,176 @@
+//! Calendar dates as the store keeps them: a day number, not a string.
+//!
+//! `Date` wraps `chrono::NaiveDate`. In human-readable formats (JSON) it is `YYYY-MM-DD`; in
+//! binary formats (bincode, the store) it is an `i32` count of days since 1970-01-01, so it is
+//! four bytes and never depends on chrono's own serialisation.
+
+use chrono::{Datelike, NaiveDate};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+
+/// A calendar date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Date(NaiveDate);
+
+const EPOCH: NaiveDate = match NaiveDate::from_ymd_opt(1970, 1, 1) {
+    Some(d) => d,
+    None => panic!("1970-01-01 is a date"),
+};
+
+impl Date {
+    /// A date from year, month and day, if it exists.
+    pub fn from_ymd(year: i32, month: u32, day: u32) -> Option<Date> {
+        NaiveDate::from_ymd_opt(year, month, day).map(Date)
+    }
+
+    /// Parses strictly `YYYY-MM-DD` (four-digit year, two-digit month and day, a real date).
+    pub fn parse(text: &str) -> Result<Date, DateError> {
+        let b = text.as_bytes();
+        let shape_ok = b.len() == 10
+            && b[4] == b'-'
+            && b[7] == b'-'
+            && b.iter()
+                .enumerate()
+                .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit());
+        if !shape_ok {
+            return Err(DateError::Shape);
+        }
+        let num = |r: std::ops::Range<usize>| -> u32 {
+            b[r].iter().fold(0, |acc, c| acc * 10 + u32::from(c - b'0'))
+        };
+        let (y, m, d) = (num(0..4), num(5..7), num(8..10));
+        NaiveDate::from_ymd_opt(y as i32, m, d)
+            .map(Date)
+            .ok_or(DateError::NotADate)
+    }
+
+    /// Days since 1970-01-01 (negative before).
+    pub fn to_days(self) -> i32 {
+        (self.0 - EPOCH).num_days() as i32
+    }
+
+    /// The date `days` days after 1970-01-01, if representable.
+    pub fn from_days(days: i32) -> Option<Date> {
+        EPOCH
+            .checked_add_signed(chrono::Duration::days(i64::from(days)))
+            .map(Date)
+    }
+
+    /// Today by the system clock (UTC+8, Shanghai's civil date).
+    pub fn today() -> Date {
+        let now = chrono::Utc::now() + chrono::Duration::hours(8);
+        Date(now.date_naive())
+    }
+
+    /// The wrapped chrono date.
+    pub fn naive(self) -> NaiveDate {
+        self.0
+    }
+
+    /// The same day `months` calendar months later, clamped to the month's end (31 Aug + 6
+    /// months is 28/29 Feb).
+    pub fn add_months(self, months: u32) -> Option<Date> {
+        self.0
+            .checked_add_months(chrono::Months::new(months))
+            .map(Date)
+    }
+
+    /// The same day `years` later; 29 Feb becomes 28 Feb in a common year.
+    pub fn add_years(self, years: u32) -> Option<Date> {
+        self.add_months(years.checked_mul(12)?)
+    }
+
+    /// Whole years from `self` to `later` (an age on `later` for a birth date `self`).
+    pub fn years_until(self, later: Date) -> i32 {
+        let (a, b) = (self.0, later.0);
+        let mut years = b.year() - a.year();
+        if (b.month(), b.day()) < (a.month(), a.day()) {
+            years -= 1;
+        }
+        years
+    }
+}
+
+impl From<NaiveDate> for Date {
+    fn from(d: NaiveDate) -> Self {
+        Date(d)
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0.format("%Y-%m-%d"))
+    }
+}
+
+/// Why a date did not parse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum DateError {
+    /// Not of the form `YYYY-MM-DD`.
+    #[error("not a date of the form YYYY-MM-DD")]
+    Shape,
+    /// The right shape, but no such day (e.g. 2023-02-30).
+    #[error("no such calendar day")]
+    NotADate,
+}
+
+impl Serialize for Date {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            s.collect_str(self)
+        } else {
+            s.serialize_i32(self.to_days())
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Date {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        if d.is_human_readable() {
+            let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+            Date::parse(&s).map_err(|e| D::Error::custom(format!("{e}: {s:?}")))
+        } else {
+            let days = i32::deserialize(d)?;
+            Date::from_days(days).ok_or_else(|| D::Error::custom("day number out of range"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parse_is_strict() {
+        assert!(Date::parse("2024-02-29").is_ok());
+        assert_eq!(Date::parse("2023-02-30"), Err(DateError::NotADate));
+        assert_eq!(Date::parse("2023-2-3"), Err(DateError::Shape));
+        assert_eq!(Date::parse("２０２３-01-01"), Err(DateError::Shape));
+        assert_eq!(Date::parse("2023-01-01 "), Err(DateError::Shape));
+    }
+
+    #[test]
+    fn day_numbers_round_trip_and_order() {
+        for s in ["1900-01-01", "1970-01-01", "2000-02-29", "2026-11-27"] {
+            let d = Date::parse(s).unwrap();
+            assert_eq!(Date::from_days(d.to_days()), Some(d));
+        }
+        let a = Date::parse("1999-12-31").unwrap();
+        let b = Date::parse("2000-01-01").unwrap();
+        assert_eq!(b.to_days() - a.to_days(), 1);
+    }
+
+    #[test]
+    fn ages_count_whole_years() {
+        let born = Date::parse("2008-11-28").unwrap();
+        assert_eq!(born.years_until(Date::parse("2026-11-27").unwrap()), 17);
+        assert_eq!(born.years_until(Date::parse("2026-11-28").unwrap()), 18);
+    }
+
+    #[test]
+    fn months_clamp_to_month_end() {
+        let d = Date::parse("2024-08-31").unwrap();
+        assert_eq!(d.add_months(6), Date::parse("2025-02-28").ok());
+    }
+}

@@ -1,0 +1,3 @@
+//! Deterministic synthetic provider files for demos, tests and benchmarks.
+
+pub mod rng;
