@@ -1,1 +1,8 @@
-fn main() {}
+//! The `credstore` command: a thin shell over the library. Flags are parsed in `cli::args`,
+//! each command lives in its own module, and `main` turns the outcome into an exit code.
+
+mod cli;
+
+fn main() {
+    std::process::exit(cli::run());
+}

@@ -1,0 +1,111 @@
+//! `credstore demo`: the README's first command. Builds a store in the data directory from the
+//! bundled `data-samples/`, prints what it did, and shows a few subjects. Running it again
+//! stores nothing new (every line is a duplicate) and says so.
+
+use anyhow::Context;
+use credstore::domain::date::Date;
+use credstore::ingest::{IngestOptions, IngestReport};
+use credstore::view::SubjectView;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The collection date the bundled samples were generated for; used unless `--today` is given,
+/// so the demo's answers do not drift with the clock.
+const SAMPLES_COLLECTED_ON: &str = "2026-11-01";
+
+pub fn run(data_dir: &Path, today: Option<Date>) -> anyhow::Result<i32> {
+    let samples = samples_dir()?;
+    let today = match today {
+        Some(d) => d,
+        None => Date::parse(SAMPLES_COLLECTED_ON).context("the samples' date")?,
+    };
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "credstore demo: data-samples {} -> store {} (collection date {today})", samples.display(), data_dir.display())?;
+    let store = super::open_store(data_dir)?;
+    let providers_dir = samples.join("providers");
+    let mut providers: Vec<PathBuf> = std::fs::read_dir(&providers_dir)
+        .with_context(|| format!("reading {}", providers_dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    providers.sort();
+    let options = IngestOptions::new(today);
+    let mut total = IngestReport::default();
+    for dir in &providers {
+        let provider = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| credstore::ingest::FileFormat::from_path(p).is_some())
+            .collect();
+        files.sort();
+        let report = store.ingest_files(provider, &files, &options)?;
+        writeln!(
+            out,
+            "  {provider:<14} {:>5} lines: {:>5} accepted, {:>5} duplicates, {:>3} new versions, {:>3} rejected",
+            report.lines, report.accepted, report.duplicates, report.new_versions, report.rejected
+        )?;
+        total.lines += report.lines;
+        total.accepted += report.accepted;
+        total.duplicates += report.duplicates;
+        total.new_versions += report.new_versions;
+        total.rejected += report.rejected;
+        total.rejects.extend(report.rejects);
+    }
+    writeln!(
+        out,
+        "ingested {} lines: {} accepted, {} duplicates, {} new versions, {} rejected",
+        total.lines, total.accepted, total.duplicates, total.new_versions, total.rejected
+    )?;
+    if total.accepted == 0 && total.new_versions == 0 && total.duplicates > 0 {
+        writeln!(out, "(the store already held every sample record: nothing changed)")?;
+    }
+    writeln!(out, "rejected lines (the samples' deliberately bad lines, see data-samples/README.md):")?;
+    for r in total.rejects.iter().take(12) {
+        writeln!(out, "  {}:{}: {}", r.file, r.line, r.reason)?;
+    }
+    if total.rejects.len() > 12 {
+        writeln!(out, "  ... and {} more", total.rejects.len() - 12)?;
+    }
+    let stats = store.stats()?;
+    writeln!(out, "store: {} subjects, {} records ({} versions)", stats.subjects, stats.records, stats.versions)?;
+    for (category, n) in &stats.by_category {
+        writeln!(out, "  {:<11} {n}", category.as_str())?;
+    }
+    show_examples(&store, &mut out)?;
+    writeln!(out, "next: `credstore get CODE`, `credstore stats`, `credstore ingest --provider CODE FILE`")?;
+    Ok(0)
+}
+
+/// Prints one organisation with its records, as `credstore get` would.
+fn show_examples(store: &credstore::Store, out: &mut dyn Write) -> anyhow::Result<()> {
+    let catalog_items = store.catalog().items().len();
+    writeln!(out, "catalog {}: {catalog_items} items", store.catalog().version())?;
+    let first_org = store
+        .changes_since(0)
+        .filter_map(Result::ok)
+        .flat_map(|c| c.subjects)
+        .find(|c| c.kind() == credstore::domain::SubjectKind::Organization);
+    if let Some(code) = first_org {
+        if let Some(found) = store.subject(&code)? {
+            writeln!(out, "example: credstore get {}", code.as_str())?;
+            let json = serde_json::to_string_pretty(&SubjectView::new(&found))?;
+            for line in json.lines().take(40) {
+                writeln!(out, "  {line}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `./data-samples` when run from a checkout, else the one beside the crate's manifest.
+fn samples_dir() -> anyhow::Result<PathBuf> {
+    let here = PathBuf::from("data-samples");
+    if here.join("providers").is_dir() {
+        return Ok(here);
+    }
+    let built = Path::new(env!("CARGO_MANIFEST_DIR")).join("data-samples");
+    if built.join("providers").is_dir() {
+        return Ok(built);
+    }
+    anyhow::bail!("cannot find data-samples/providers (run from the repository root)")
+}

@@ -1,0 +1,61 @@
+//! Command dispatch and exit codes: 0 success, 1 failure (or, for `validate-code`, an invalid
+//! input), 2 usage error. A closed output pipe ends the command quietly with success.
+
+mod args;
+mod demo;
+mod generate;
+mod get;
+mod ingest;
+mod stats;
+mod validate_code;
+
+use args::{Cli, Command};
+use clap::Parser;
+use credstore::domain::date::Date;
+use std::io::{self, Write};
+
+/// Parses the command line and runs the command; returns the exit code.
+pub fn run() -> i32 {
+    let cli = Cli::parse();
+    let today = cli.today.unwrap_or_else(Date::today);
+    let outcome = match cli.command {
+        Command::Demo => demo::run(&cli.data_dir, cli.today),
+        Command::Ingest {
+            provider,
+            json,
+            encoding,
+            rejects,
+            files,
+        } => ingest::run(&cli.data_dir, today, &provider, json, encoding, rejects, &files),
+        Command::Get { code } => get::run(&cli.data_dir, today, &code),
+        Command::ValidateCode { codes } => validate_code::run(today, codes),
+        Command::Generate {
+            subjects,
+            seed,
+            out,
+            bad_share,
+        } => generate::run(subjects, seed, &out, bad_share, today),
+        Command::Stats { json } => stats::run(&cli.data_dir, json),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => 0,
+        Err(e) => {
+            let _ = writeln!(io::stderr(), "credstore: {e:#}");
+            1
+        }
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<io::Error>()
+            .is_some_and(|io| io.kind() == io::ErrorKind::BrokenPipe)
+    })
+}
+
+/// Opens the store in `dir`, naming the directory in the error.
+pub fn open_store(dir: &std::path::Path) -> anyhow::Result<credstore::Store> {
+    use anyhow::Context;
+    credstore::Store::open(dir).with_context(|| format!("opening the store in {}", dir.display()))
+}

@@ -1,0 +1,191 @@
+//! Reading provider files: encoding detection, bounded lines, and the file's hash.
+//!
+//! A file is read once, as a stream: memory stays bounded whatever its size. A line longer than
+//! the limit is skipped to its end and reported, never buffered whole.
+
+use sha2::{Digest, Sha256};
+use std::io::{self, BufRead, Read};
+
+/// The most bytes one line (one record) may have.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// How many bytes at the start of a file are looked at to guess its encoding.
+const SNIFF_BYTES: usize = 64 << 10;
+
+/// The text encoding of a provider file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum InputEncoding {
+    /// UTF-8, with or without a byte-order mark (the default).
+    #[default]
+    Utf8,
+    /// GB18030 (a superset of GBK and GB2312), transcoded line by line. Safe because no byte of
+    /// a GB18030 multi-byte character is an ASCII newline, comma or quote.
+    Gb18030,
+}
+
+/// What the first bytes of a file suggest.
+pub fn sniff(prefix: &[u8]) -> Option<&'static str> {
+    let body = prefix.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(prefix);
+    match std::str::from_utf8(body) {
+        Ok(_) => None,
+        // An error only at the very end is a character cut by the sniff window.
+        Err(e) if e.error_len().is_none() => None,
+        Err(_) => {
+            let (_, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(body);
+            if had_errors {
+                None
+            } else {
+                Some("GB18030/GBK")
+            }
+        }
+    }
+}
+
+/// Reads the sniff window from `reader`, returning it and a reader that yields the whole stream.
+pub fn peek<R: Read>(mut reader: R) -> io::Result<(Vec<u8>, io::Chain<io::Cursor<Vec<u8>>, R>)> {
+    let mut prefix = Vec::with_capacity(SNIFF_BYTES);
+    (&mut reader).take(SNIFF_BYTES as u64).read_to_end(&mut prefix)?;
+    let copy = prefix.clone();
+    Ok((copy, io::Cursor::new(prefix).chain(reader)))
+}
+
+/// Decodes one line or field to text in the given encoding; `None` when it is not valid.
+pub fn decode(bytes: &[u8], encoding: InputEncoding) -> Option<std::borrow::Cow<'_, str>> {
+    match encoding {
+        InputEncoding::Utf8 => std::str::from_utf8(bytes).ok().map(Into::into),
+        InputEncoding::Gb18030 => encoding_rs::GB18030
+            .decode_without_bom_handling_and_without_replacement(bytes),
+    }
+}
+
+/// A reader that hashes every byte it yields.
+pub struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: Read> HashingReader<R> {
+    /// Wraps `inner`.
+    pub fn new(inner: R) -> Self {
+        HashingReader {
+            inner,
+            hasher: Sha256::new(),
+        }
+    }
+
+    /// The SHA-256 of everything read so far.
+    pub fn digest(&self) -> [u8; 32] {
+        self.hasher.clone().finalize().into()
+    }
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// One line read by [`LineReader`].
+#[derive(Debug, PartialEq, Eq)]
+pub enum Line {
+    /// The line's bytes, without the newline (and without a trailing CR).
+    Text,
+    /// The line exceeded [`MAX_LINE_BYTES`]; it was skipped to its end.
+    TooLong,
+}
+
+/// Splits a stream into lines of bounded length.
+pub struct LineReader<R> {
+    inner: R,
+    line_no: u64,
+    limit: usize,
+}
+
+impl<R: BufRead> LineReader<R> {
+    /// Reads lines of at most `limit` bytes from `inner`.
+    pub fn new(inner: R, limit: usize) -> Self {
+        LineReader {
+            inner,
+            line_no: 0,
+            limit,
+        }
+    }
+
+    /// The wrapped reader.
+    pub fn get_ref(&self) -> &R {
+        &self.inner
+    }
+
+    /// Reads the next line into `buf` (cleared first). `None` at the end of the stream.
+    pub fn next_line(&mut self, buf: &mut Vec<u8>) -> io::Result<Option<(u64, Line)>> {
+        buf.clear();
+        let mut too_long = false;
+        let mut any = false;
+        loop {
+            let available = self.inner.fill_buf()?;
+            if available.is_empty() {
+                break;
+            }
+            any = true;
+            let (take, done) = match available.iter().position(|&b| b == b'\n') {
+                Some(i) => (i, true),
+                None => (available.len(), false),
+            };
+            if !too_long {
+                if buf.len() + take > self.limit {
+                    too_long = true;
+                    buf.clear();
+                } else {
+                    buf.extend_from_slice(&available[..take]);
+                }
+            }
+            self.inner.consume(take + usize::from(done));
+            if done {
+                break;
+            }
+        }
+        if !any {
+            return Ok(None);
+        }
+        self.line_no += 1;
+        if too_long {
+            return Ok(Some((self.line_no, Line::TooLong)));
+        }
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+        if self.line_no == 1 && buf.starts_with(b"\xEF\xBB\xBF") {
+            buf.drain(..3);
+        }
+        Ok(Some((self.line_no, Line::Text)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_bounded_and_numbered() {
+        let data = b"\xEF\xBB\xBFab\r\n0123456789\ncd";
+        let mut r = LineReader::new(&data[..], 5);
+        let mut buf = Vec::new();
+        assert_eq!(r.next_line(&mut buf).unwrap(), Some((1, Line::Text)));
+        assert_eq!(buf, b"ab");
+        assert_eq!(r.next_line(&mut buf).unwrap(), Some((2, Line::TooLong)));
+        assert_eq!(r.next_line(&mut buf).unwrap(), Some((3, Line::Text)));
+        assert_eq!(buf, b"cd");
+        assert_eq!(r.next_line(&mut buf).unwrap(), None);
+    }
+
+    #[test]
+    fn gbk_is_recognised_and_utf8_is_not_mistaken() {
+        let (gbk, _, _) = encoding_rs::GBK.encode("上海市信用中心,罚款");
+        assert_eq!(sniff(&gbk), Some("GB18030/GBK"));
+        assert_eq!(sniff("上海市信用中心".as_bytes()), None);
+        let cut = &"上海".as_bytes()[..4];
+        assert_eq!(sniff(cut), None);
+    }
+}

@@ -1,0 +1,449 @@
+//! Ingestion: provider files (JSON Lines, CSV) into the store, line by line, in atomic chunks.
+//!
+//! The pipeline per file: read a chunk of lines (bounded length) → parse and validate them in
+//! parallel (rayon) → apply them in input order in one writer → one atomic sled batch per chunk,
+//! with its collection-log and change-log entries → after the last file, `flush`, and only then
+//! report success. Each line stands alone: a bad line is reported with file, line and reason and
+//! the lines around it are kept. Ingesting the same file again changes nothing.
+
+pub mod csv;
+pub mod fields;
+pub mod input;
+pub mod jsonl;
+pub mod validate;
+
+use crate::domain::date::Date;
+use crate::domain::prohibited::ProhibitedKind;
+use crate::domain::record::Submission;
+use crate::error::{Error, Result};
+use crate::store::writer::{ChunkInfo, ChunkWriter, Outcome};
+use crate::store::Store;
+use input::{InputEncoding, Line, LineReader};
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+use std::io::{BufReader, Read};
+use std::path::Path;
+
+/// Why one input line was refused. Messages name the field and the rule, never a submitted value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LineError {
+    /// The line is not well-formed JSON or CSV.
+    #[error("{0}")]
+    Syntax(String),
+    /// The line is not valid text in the file's encoding.
+    #[error("{0}")]
+    Encoding(String),
+    /// The line is longer than the limit.
+    #[error("line longer than {limit} bytes")]
+    TooLong {
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The line carries data the law forbids collecting; the value was not stored anywhere.
+    #[error("field {field:?}: {what} must not be collected; the line was refused and its value not stored")]
+    Prohibited {
+        /// The field's name.
+        field: String,
+        /// What kind of prohibited data it is.
+        what: ProhibitedKind,
+    },
+    /// A field is missing, malformed or out of range.
+    #[error("field {field:?}: {reason}")]
+    Field {
+        /// The field's name.
+        field: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The catalog's entry rules or the store's state refuse the record.
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// The format of a provider file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileFormat {
+    /// One JSON object per line (`.jsonl`, `.ndjson`, `.json`).
+    JsonLines,
+    /// A header row, then one record per row (`.csv`).
+    Csv,
+}
+
+impl FileFormat {
+    /// The format a file name's extension implies.
+    pub fn from_path(path: &Path) -> Option<FileFormat> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "jsonl" | "ndjson" | "json" => Some(FileFormat::JsonLines),
+            "csv" => Some(FileFormat::Csv),
+            _ => None,
+        }
+    }
+}
+
+/// How to ingest.
+#[derive(Debug, Clone)]
+pub struct IngestOptions {
+    /// The collection date: every date rule is judged as of this day.
+    pub today: Date,
+    /// The files' text encoding.
+    pub encoding: InputEncoding,
+    /// Lines per atomic chunk.
+    pub chunk_lines: usize,
+    /// How many rejects the report lists (all are counted).
+    pub max_rejects_kept: usize,
+}
+
+impl IngestOptions {
+    /// Defaults, as of `today`.
+    pub fn new(today: Date) -> Self {
+        IngestOptions {
+            today,
+            encoding: InputEncoding::Utf8,
+            chunk_lines: 10_000,
+            max_rejects_kept: 100_000,
+        }
+    }
+}
+
+/// A refused line.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Reject {
+    /// The file, as given.
+    pub file: String,
+    /// The 1-based line number (for CSV, the line the row starts on).
+    pub line: u64,
+    /// Why.
+    pub reason: String,
+}
+
+/// What an ingest did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct IngestReport {
+    /// Files read.
+    pub files: u64,
+    /// Non-blank lines (CSV: data rows) read.
+    pub lines: u64,
+    /// New records stored.
+    pub accepted: u64,
+    /// Lines identical to a stored record's current version.
+    pub duplicates: u64,
+    /// New versions of stored records.
+    pub new_versions: u64,
+    /// Lines refused.
+    pub rejected: u64,
+    /// The refused lines (the first `max_rejects_kept`).
+    pub rejects: Vec<Reject>,
+}
+
+impl IngestReport {
+    fn reject(&mut self, max: usize, file: &str, line: u64, reason: String) {
+        if self.rejects.len() < max {
+            self.rejects.push(Reject {
+                file: file.to_string(),
+                line,
+                reason,
+            });
+        }
+    }
+}
+
+/// Checks a provider code: 1-32 characters of `A-Z 0-9 - _`.
+pub fn check_provider(provider: &str) -> Result<()> {
+    let bad = |reason| Error::InvalidProvider {
+        provider: provider.chars().take(40).collect(),
+        reason,
+    };
+    if provider.is_empty() || provider.len() > 32 {
+        return Err(bad("it must have 1 to 32 characters"));
+    }
+    if !provider
+        .bytes()
+        .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-' || b == b'_')
+    {
+        return Err(bad("it may use only A-Z, 0-9, '-' and '_'"));
+    }
+    Ok(())
+}
+
+/// A chunk of lines waiting for the writer: each already validated, or refused.
+type Chunk = Vec<(u64, std::result::Result<Submission, LineError>)>;
+
+impl Store {
+    /// Ingests provider files in order, then flushes. Returns only when every accepted line is
+    /// durable. A file that cannot be read at all stops the ingest with an error; the chunks
+    /// already written stay (a re-run skips them as duplicates).
+    pub fn ingest_files<P: AsRef<Path>>(
+        &self,
+        provider: &str,
+        paths: &[P],
+        options: &IngestOptions,
+    ) -> Result<IngestReport> {
+        check_provider(provider)?;
+        let mut report = IngestReport::default();
+        for path in paths {
+            let path = path.as_ref();
+            let format = FileFormat::from_path(path).ok_or_else(|| Error::Io {
+                path: path.to_path_buf(),
+                source: std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "unknown file type: expected .jsonl, .ndjson, .json or .csv",
+                ),
+            })?;
+            let file = std::fs::File::open(path).map_err(|source| Error::Io {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            let name = path.display().to_string();
+            self.ingest_stream(provider, &name, format, file, options, &mut report)?;
+        }
+        self.flush()?;
+        Ok(report)
+    }
+
+    /// Ingests one stream (a file's content) named `name`, then flushes.
+    pub fn ingest_reader<R: Read>(
+        &self,
+        provider: &str,
+        name: &str,
+        format: FileFormat,
+        reader: R,
+        options: &IngestOptions,
+    ) -> Result<IngestReport> {
+        check_provider(provider)?;
+        let mut report = IngestReport::default();
+        self.ingest_stream(provider, name, format, reader, options, &mut report)?;
+        self.flush()?;
+        Ok(report)
+    }
+
+    fn ingest_stream<R: Read>(
+        &self,
+        provider: &str,
+        name: &str,
+        format: FileFormat,
+        reader: R,
+        options: &IngestOptions,
+        report: &mut IngestReport,
+    ) -> Result<()> {
+        let (prefix, reader) = input::peek(reader).map_err(|source| io_error(name, source))?;
+        if options.encoding == InputEncoding::Utf8 {
+            if let Some(encoding) = input::sniff(&prefix) {
+                return Err(Error::Encoding {
+                    path: name.into(),
+                    encoding,
+                });
+            }
+        }
+        let mut hashing = input::HashingReader::new(reader);
+        report.files += 1;
+        let cx = validate::Context {
+            provider,
+            catalog: self.catalog(),
+            collected_on: options.today,
+        };
+        let mut sink = ChunkSink {
+            store: self,
+            provider,
+            name,
+            options,
+            report,
+        };
+        match format {
+            FileFormat::JsonLines => read_jsonl(&mut hashing, &cx, options, &mut sink)?,
+            FileFormat::Csv => read_csv(&mut hashing, &cx, options, &mut sink)?,
+        }
+        Ok(())
+    }
+}
+
+/// Receives validated chunks and commits each as one batch.
+struct ChunkSink<'a> {
+    store: &'a Store,
+    provider: &'a str,
+    name: &'a str,
+    options: &'a IngestOptions,
+    report: &'a mut IngestReport,
+}
+
+impl ChunkSink<'_> {
+    fn commit(&mut self, chunk: Chunk, sha: [u8; 32], file_sha256: Option<[u8; 32]>) -> Result<()> {
+        let lines = (
+            chunk.first().map_or(0, |c| c.0),
+            chunk.last().map_or(0, |c| c.0),
+        );
+        let mut counters = self.store.writer();
+        let mut writer = ChunkWriter::new(self.store.tree(), counters.clone(), self.options.today);
+        let mut rejected_before = 0;
+        self.report.lines += chunk.len() as u64;
+        for (line, item) in chunk {
+            let refused = match item {
+                Ok(sub) => match writer.apply(sub)? {
+                    Outcome::Refused(reason) => Some(reason),
+                    _ => None,
+                },
+                Err(e) => {
+                    rejected_before += 1;
+                    Some(e.to_string())
+                }
+            };
+            if let Some(reason) = refused {
+                self.report
+                    .reject(self.options.max_rejects_kept, self.name, line, reason);
+            }
+        }
+        let info = ChunkInfo {
+            provider: self.provider.to_string(),
+            file: self.name.to_string(),
+            lines,
+            chunk_sha256: sha,
+            rejected_before,
+            file_sha256,
+        };
+        let (new_counters, counts) = writer.commit(info, now_unix_ms())?;
+        *counters = new_counters;
+        self.report.accepted += counts.accepted;
+        self.report.duplicates += counts.duplicates;
+        self.report.new_versions += counts.new_versions;
+        self.report.rejected += counts.rejected;
+        Ok(())
+    }
+}
+
+fn read_jsonl<R: Read>(
+    reader: &mut input::HashingReader<R>,
+    cx: &validate::Context<'_>,
+    options: &IngestOptions,
+    sink: &mut ChunkSink<'_>,
+) -> Result<()> {
+    let name = sink.name.to_string();
+    let mut lines = LineReader::new(BufReader::with_capacity(1 << 16, reader), input::MAX_LINE_BYTES);
+    let mut raw: Vec<(u64, std::result::Result<Vec<u8>, LineError>)> = Vec::new();
+    let mut buf = Vec::new();
+    let mut hasher = Sha256::new();
+    loop {
+        let next = lines.next_line(&mut buf).map_err(|e| io_error(&name, e))?;
+        let at_end = next.is_none();
+        match next {
+            Some((line_no, Line::TooLong)) => {
+                let limit = input::MAX_LINE_BYTES;
+                raw.push((line_no, Err(LineError::TooLong { limit })));
+            }
+            Some((_, Line::Text)) if buf.iter().all(u8::is_ascii_whitespace) => {}
+            Some((line_no, Line::Text)) => {
+                hasher.update(&buf);
+                hasher.update(b"\n");
+                raw.push((line_no, Ok(std::mem::take(&mut buf))));
+            }
+            None => {}
+        }
+        // The last chunk of a file is committed even when empty: its collection-log entry
+        // carries the whole file's hash.
+        if raw.len() >= options.chunk_lines || at_end {
+            let chunk: Chunk = raw
+                .par_drain(..)
+                .map(|(line_no, bytes)| (line_no, bytes.and_then(|b| jsonl_line(&b, cx, options.encoding))))
+                .collect();
+            let sha = std::mem::take(&mut hasher).finalize().into();
+            let file_sha = at_end.then(|| lines.get_ref().get_ref().digest());
+            sink.commit(chunk, sha, file_sha)?;
+        }
+        if at_end {
+            return Ok(());
+        }
+    }
+}
+
+fn jsonl_line(
+    bytes: &[u8],
+    cx: &validate::Context<'_>,
+    encoding: InputEncoding,
+) -> std::result::Result<Submission, LineError> {
+    let text = input::decode(bytes, encoding)
+        .ok_or_else(|| LineError::Encoding("the line is not valid text in the file's encoding".into()))?;
+    validate::validate(jsonl::parse_line(&text)?, cx)
+}
+
+fn read_csv<R: Read>(
+    reader: &mut input::HashingReader<R>,
+    cx: &validate::Context<'_>,
+    options: &IngestOptions,
+    sink: &mut ChunkSink<'_>,
+) -> Result<()> {
+    let name = sink.name.to_string();
+    let mut rdr = ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(reader);
+    let mut header: Option<csv::Header> = None;
+    let mut rows: Vec<(u64, ::csv::ByteRecord)> = Vec::new();
+    let mut hasher = Sha256::new();
+    let mut record = ::csv::ByteRecord::new();
+    loop {
+        let more = rdr.read_byte_record(&mut record).map_err(|e| csv_error(&name, e))?;
+        if more {
+            let line_no = record.position().map_or(0, |p| p.line());
+            match &header {
+                None => match csv::Header::parse(&record, options.encoding) {
+                    Ok(h) => header = Some(h),
+                    Err(e) => {
+                        // A bad header refuses the file: one reject at line 1, no row read as data.
+                        let mut rest = rdr.into_inner();
+                        std::io::copy(&mut rest, &mut std::io::sink()).map_err(|e| io_error(&name, e))?;
+                        let chunk = vec![(1, Err(LineError::Syntax(format!("header: {e}"))))];
+                        return sink.commit(chunk, [0; 32], Some(rest.digest()));
+                    }
+                },
+                Some(_) if record.iter().all(|c| c.iter().all(u8::is_ascii_whitespace)) => {}
+                Some(_) => {
+                    for cell in record.iter() {
+                        hasher.update(cell);
+                        hasher.update([0x1F]);
+                    }
+                    hasher.update([0x1E]);
+                    rows.push((line_no, std::mem::take(&mut record)));
+                }
+            }
+        }
+        if rows.len() >= options.chunk_lines || !more {
+            let chunk: Chunk = match &header {
+                Some(h) => rows
+                    .par_drain(..)
+                    .map(|(line_no, row)| {
+                        let parsed = h.row(&row, options.encoding).and_then(|raw| validate::validate(raw, cx));
+                        (line_no, parsed)
+                    })
+                    .collect(),
+                None => Vec::new(),
+            };
+            let sha = std::mem::take(&mut hasher).finalize().into();
+            let file_sha = (!more).then(|| rdr.get_ref().digest());
+            sink.commit(chunk, sha, file_sha)?;
+        }
+        if !more {
+            return Ok(());
+        }
+    }
+}
+
+fn io_error(name: &str, source: std::io::Error) -> Error {
+    Error::Io {
+        path: name.into(),
+        source,
+    }
+}
+
+fn csv_error(name: &str, e: ::csv::Error) -> Error {
+    let source = match e.into_kind() {
+        ::csv::ErrorKind::Io(io) => io,
+        other => std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{other:?}")),
+    };
+    io_error(name, source)
+}
+
+fn now_unix_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}

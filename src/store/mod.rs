@@ -1,0 +1,213 @@
+//! The store: subjects and their record columns on sled, with the logs that follow them.
+//!
+//! **Architecture invariant:** this module is the only one that touches sled. Everything above
+//! it sees the store through the crate's own types (`Subject`, `Record`, `SubjectRecords`), so
+//! the engine can be tuned or replaced without touching the domain. The key layout of every
+//! keyspace is in [`keys`] and at the top of each keyspace's module; FORMAT.md has it whole.
+
+pub mod changelog;
+pub mod collection_log;
+pub mod keys;
+pub mod meta;
+pub mod provider_index;
+pub mod records;
+pub mod subjects;
+pub mod writer;
+
+use crate::domain::catalog::Catalog;
+use crate::domain::code::SubjectCode;
+use crate::domain::record::{Record, SubjectRecords};
+use crate::domain::{Category, SubjectKind};
+use crate::error::{Error, Result};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// How to open a store.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// sled's page cache, in bytes. sled's resident memory runs above this (see BENCHMARKS.md).
+    pub cache_capacity_bytes: u64,
+    /// The catalog to validate against; the built-in 2026 catalog when `None`.
+    pub catalog: Option<Arc<Catalog>>,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            cache_capacity_bytes: 256 << 20,
+            catalog: None,
+        }
+    }
+}
+
+/// An open credit store. `Send + Sync`: share it between threads behind an `Arc`; reads run
+/// concurrently, writes are serialised inside.
+pub struct Store {
+    db: sled::Db,
+    tree: sled::Tree,
+    catalog: Arc<Catalog>,
+    writer: Mutex<meta::Counters>,
+    path: PathBuf,
+}
+
+/// The name of the one sled tree holding every keyspace.
+const TREE: &str = "credstore";
+
+impl Store {
+    /// Opens (or creates) the store in directory `path` with default options.
+    pub fn open(path: impl AsRef<Path>) -> Result<Store> {
+        Store::open_with(path, StoreOptions::default())
+    }
+
+    /// Opens (or creates) the store in directory `path`.
+    pub fn open_with(path: impl AsRef<Path>, options: StoreOptions) -> Result<Store> {
+        let path = path.as_ref().to_path_buf();
+        let db = sled::Config::new()
+            .path(path.join("sled"))
+            .cache_capacity(options.cache_capacity_bytes)
+            .open()?;
+        let tree = db.open_tree(TREE)?;
+        meta::check_or_init(&tree)?;
+        let counters = meta::load_counters(&tree)?;
+        let catalog = options
+            .catalog
+            .unwrap_or_else(|| Arc::new(Catalog::builtin().clone()));
+        Ok(Store {
+            db,
+            tree,
+            catalog,
+            writer: Mutex::new(counters),
+            path,
+        })
+    }
+
+    /// The directory the store lives in.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The catalog records are validated against.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// A subject and all its records (every version), or `None` if the store has none.
+    pub fn subject(&self, code: &SubjectCode) -> Result<Option<SubjectRecords>> {
+        let Some(subject) = subjects::get(&self.tree, code)? else {
+            return Ok(None);
+        };
+        let records = records::get_all(&self.tree, code)?;
+        Ok(Some(SubjectRecords { subject, records }))
+    }
+
+    /// A subject's records (every version), empty when there are none.
+    pub fn records(&self, code: &SubjectCode) -> Result<Vec<Record>> {
+        records::get_all(&self.tree, code)
+    }
+
+    /// Change-log entries from sequence `from` on, for consumers that follow the store.
+    pub fn changes_since(
+        &self,
+        from: u64,
+    ) -> impl Iterator<Item = Result<changelog::ChangeEntry>> + '_ {
+        changelog::since(&self.tree, from)
+    }
+
+    /// The collection log (Art. 26), oldest first.
+    pub fn collection_log(
+        &self,
+    ) -> impl Iterator<Item = Result<collection_log::CollectionEntry>> + '_ {
+        collection_log::scan(&self.tree)
+    }
+
+    /// Makes every write so far durable. Ingest calls it before reporting success.
+    pub fn flush(&self) -> Result<()> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Counts of subjects and records (current versions) by kind, category, item and provider.
+    pub fn stats(&self) -> Result<Stats> {
+        let mut stats = Stats::default();
+        for subject in subjects::scan(&self.tree) {
+            *stats.subjects_by_kind.entry(subject?.kind).or_default() += 1;
+            stats.subjects += 1;
+        }
+        for item in records::scan_raw(&self.tree) {
+            let (k, v) = item?;
+            for r in records::decode_column(&k, &v)? {
+                stats.records += 1;
+                stats.versions += r.versions.len() as u64;
+                *stats.by_category.entry(r.category).or_default() += 1;
+                *stats
+                    .by_item
+                    .entry(r.current().content.item.clone())
+                    .or_default() += 1;
+                *stats.by_provider.entry(r.provider.clone()).or_default() += 1;
+            }
+        }
+        Ok(stats)
+    }
+
+    /// The writer lock and the counters it guards; one writer at a time.
+    pub(crate) fn writer(&self) -> MutexGuard<'_, meta::Counters> {
+        // NOTE: a writer that panicked left the counters as they were before its batch (the
+        // batch is applied, and the counters updated, only on success), so poisoning is benign.
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(crate) fn tree(&self) -> &sled::Tree {
+        &self.tree
+    }
+
+    /// Size on disk of the store directory, in bytes.
+    pub fn disk_bytes(&self) -> Result<u64> {
+        dir_size(&self.path).map_err(|source| Error::Io {
+            path: self.path.clone(),
+            source,
+        })
+    }
+}
+
+fn dir_size(path: &Path) -> std::io::Result<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(path)? {
+        let entry = entry?;
+        let meta = entry.metadata()?;
+        total += if meta.is_dir() {
+            dir_size(&entry.path())?
+        } else {
+            meta.len()
+        };
+    }
+    Ok(total)
+}
+
+/// What `Store::stats` counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Stats {
+    /// Subjects.
+    pub subjects: u64,
+    /// Subjects by kind.
+    pub subjects_by_kind: BTreeMap<SubjectKind, u64>,
+    /// Records.
+    pub records: u64,
+    /// Versions of all records.
+    pub versions: u64,
+    /// Records by category.
+    pub by_category: BTreeMap<Category, u64>,
+    /// Records by current item.
+    pub by_item: BTreeMap<String, u64>,
+    /// Records by provider.
+    pub by_provider: BTreeMap<String, u64>,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn store_is_send_and_sync() {
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<super::Store>();
+    }
+}
