@@ -186,13 +186,19 @@ pub enum EntryRefusal {
         collected_on: Date,
     },
     /// Utility arrears without a reminder date (Art. 13 (4)).
-    #[error("item {item}: utility arrears are collected only after a reminder, and no reminder date was given (Art. 13 (4))")]
+    #[error(
+        "item {item}: utility arrears are collected only after a reminder, and no reminder date \
+         was given (Art. 13 (4))"
+    )]
     MissingReminderDate {
         /// The item code.
         item: String,
     },
     /// The reminder is dated before the charge fell due.
-    #[error("item {item}: the reminder on {reminded_on} is before the charge fell due on {occurred_on} (Art. 13 (4))")]
+    #[error(
+        "item {item}: the reminder on {reminded_on} is before the charge fell due on \
+         {occurred_on} (Art. 13 (4))"
+    )]
     ReminderBeforeOccurred {
         /// The item code.
         item: String,
@@ -202,7 +208,10 @@ pub enum EntryRefusal {
         reminded_on: Date,
     },
     /// The arrears were paid within 6 months of the reminder (Art. 13 (4)).
-    #[error("item {item}: paid on {ended_on}, within 6 months of the reminder on {reminded_on} (Art. 13 (4))")]
+    #[error(
+        "item {item}: paid on {ended_on}, within 6 months of the reminder on {reminded_on} \
+         (Art. 13 (4))"
+    )]
     PaidWithinSixMonths {
         /// The item code.
         item: String,
@@ -676,7 +685,7 @@ mod tests {
     fn builtin_catalog_parses_and_is_indexed() {
         let catalog = Catalog::parse(BUILTIN_TEXT, BUILTIN_NAME).unwrap();
         assert_eq!(catalog.version(), "2026");
-        assert_eq!(catalog.items().len(), 34);
+        assert_eq!(catalog.items().len(), 33);
         for item in catalog.items() {
             assert_eq!(catalog.get(&item.code), Some(item));
         }
@@ -775,7 +784,8 @@ mod tests {
                 .check_entry(&facts(code, NaturalPerson))
                 .unwrap_err();
             assert!(
-                matches!(&refusal, EntryRefusal::NotForKind { item, kind: NaturalPerson, .. } if item == code),
+                matches!(&refusal, EntryRefusal::NotForKind { item, kind: NaturalPerson, .. }
+                    if item == code),
                 "{refusal:?}"
             );
             assert!(
@@ -829,7 +839,8 @@ mod tests {
         );
         let refusal = check(utility(Some("2026-01-10"), None, "2026-07-10")).unwrap_err();
         assert!(
-            matches!(refusal, EntryRefusal::UtilityArrearsTooRecent { earliest, .. } if earliest == d("2026-07-11")),
+            matches!(refusal, EntryRefusal::UtilityArrearsTooRecent { earliest, .. }
+                if earliest == d("2026-07-11")),
             "{refusal:?}"
         );
         assert!(refusal.to_string().contains("Art. 13 (4)"));
@@ -901,7 +912,8 @@ mod tests {
         f.collected_on = d("2025-01-01");
         let refusal = catalog.check_entry(&f).unwrap_err();
         assert!(
-            matches!(refusal, EntryRefusal::QueryPeriodExpired { expired_on, .. } if expired_on == d("2025-01-01")),
+            matches!(refusal, EntryRefusal::QueryPeriodExpired { expired_on, .. }
+                if expired_on == d("2025-01-01")),
             "{refusal:?}"
         );
         // Other items have no period: an old commendation is still collected.
@@ -987,7 +999,8 @@ mod tests {
             let text = file_with(serde_json::json!([item_json("D-PENALTY"), bad]));
             let err = Catalog::parse(&text, "bad.json").unwrap_err();
             assert!(
-                matches!(&err, CatalogError::Prohibited { item_index: 1, what: w, .. } if *w == what),
+                matches!(&err, CatalogError::Prohibited { item_index: 1, what: w, .. }
+                    if *w == what),
                 "{err:?}"
             );
             assert!(
@@ -1002,7 +1015,8 @@ mod tests {
         let text = "{\n  \"format\": 1,\n  \"version\": \"2027\"\n  \"items\": []\n}";
         let err = Catalog::parse(text, "broken.json").unwrap_err();
         assert!(
-            matches!(&err, CatalogError::Json { source_name, line: 4, column: 3, .. } if source_name == "broken.json"),
+            matches!(&err, CatalogError::Json { source_name, line: 4, column: 3, .. }
+                if source_name == "broken.json"),
             "{err:?}"
         );
         assert!(err.to_string().starts_with("broken.json:4:3: "), "{err}");
@@ -1042,7 +1056,8 @@ mod tests {
             item[field] = value;
             let err = Catalog::parse(&file_with(serde_json::json!([item])), "x.json").unwrap_err();
             assert!(
-                matches!(&err, CatalogError::Invalid { reason, .. } if reason.contains(reason_part)),
+                matches!(&err, CatalogError::Invalid { reason, .. }
+                    if reason.contains(reason_part)),
                 "{field}: {err:?}"
             );
         }
