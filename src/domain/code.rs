@@ -28,6 +28,11 @@
 //! merely masked. A birth date after `today` is checked after the choice, so it rejects the
 //! code rather than turning it into a USCC (see `NOTE` at [`SubjectCode::parse`]).
 //!
+//! Each standard's check catches every single-character substitution *within* that standard
+//! (31 and 11 are prime and no weight is zero). Across standards it does not: about one
+//! single-digit typo in 350 turns a resident ID into a valid USCC. Those that keep an ID's shape
+//! are accepted as organisations' codes with [`CodeWarning::ResemblesResidentId`], and masked.
+//!
 //! **Privacy:** a resident ID is personal data. `Debug` prints the masked form, and no error
 //! message contains the code: a position and a character at most.
 
@@ -90,6 +95,11 @@ pub struct ParsedCode {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CodeWarning {
+    /// A USCC that is also shaped like a resident ID: all digits, and positions 7-14 a birth
+    /// date from 1900 on. About 1 single-digit typo in 350 turns an ID into a valid USCC,
+    /// and such a code looks exactly like this; genuine ones exist too (an old all-digit
+    /// organisation code in a region whose code ends in 19 or 20, such as Fengxian, 310120).
+    ResemblesResidentId,
     /// A USCC whose authority/type pair (positions 1-2) is not in the registration table. The
     /// table grows over time, so this is accepted, not rejected.
     UnknownRegistrationType {
@@ -101,6 +111,10 @@ pub enum CodeWarning {
 impl fmt::Display for CodeWarning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            CodeWarning::ResemblesResidentId => f.write_str(
+                "accepted as a USCC, but shaped like a resident ID (digits, a birth date at \
+                 positions 7-14): check that it is not a mistyped ID number",
+            ),
             CodeWarning::UnknownRegistrationType { pair } => write!(
                 f,
                 "USCC registration authority/type pair {pair:?} (positions 1-2) is not in the \
@@ -239,7 +253,7 @@ impl SubjectCode {
                 code,
                 kind: SubjectKind::Organization,
                 birth_date: None,
-                warning: code.registration_warning(),
+                warning: code.organization_warning(),
             }),
         }
     }
@@ -298,8 +312,11 @@ impl SubjectCode {
         self.0.iter().enumerate().map(shown).collect()
     }
 
-    /// The warning for an accepted USCC whose pair is not in the table.
-    fn registration_warning(&self) -> Option<CodeWarning> {
+    /// The warning for an accepted USCC, if any; resembling an ID matters more.
+    fn organization_warning(&self) -> Option<CodeWarning> {
+        if looks_like_id(&self.0) && birth_date_at(&self.0).is_ok() {
+            return Some(CodeWarning::ResemblesResidentId);
+        }
         let pair = &self.as_str()[..2];
         match registration(pair) {
             Some(_) => None,
@@ -418,8 +435,9 @@ fn classify(b: &[u8; LEN]) -> Result<Reading, CodeError> {
     }
 }
 
-/// Whether a code that fails both standards should be reported (and masked) as an ID: the first
-/// 17 characters digits, the first 1-8, and positions 7-8 a birth century (18, 19, 20).
+/// Whether a code is shaped like a resident ID: the first 17 characters digits, the first 1-8,
+/// and positions 7-8 a birth century (18, 19, 20). Decides whose error a code failing both
+/// standards gets, and masks organisations' codes that could be a mistyped ID.
 fn looks_like_id(b: &[u8; LEN]) -> bool {
     (b'1'..=b'8').contains(&b[0])
         && b[..17].iter().all(u8::is_ascii_digit)
@@ -516,6 +534,11 @@ fn check_resident_id(b: &[u8; LEN]) -> Result<Date, CodeError> {
             found: char::from(b[17]),
         });
     }
+    birth_date_at(b)
+}
+
+/// The date-independent birth-date rules; positions 7-14 must be digits.
+fn birth_date_at(b: &[u8; LEN]) -> Result<Date, CodeError> {
     let number =
         |r: std::ops::Range<usize>| b[r].iter().fold(0u32, |n, &c| n * 10 + u32::from(c - b'0'));
     let year = number(6..10);

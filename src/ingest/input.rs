@@ -170,7 +170,7 @@ mod tests {
     #[test]
     fn lines_are_bounded_and_numbered() {
         let data = b"\xEF\xBB\xBFab\r\n0123456789\ncd";
-        let mut r = LineReader::new(&data[..], 5);
+        let mut r = LineReader::new(&data[..], 8);
         let mut buf = Vec::new();
         assert_eq!(r.next_line(&mut buf).unwrap(), Some((1, Line::Text)));
         assert_eq!(buf, b"ab");

@@ -190,11 +190,17 @@ impl<'de> Visitor<'de> for LineVisitor {
         // The first prohibited field wins over every other problem; otherwise the first problem.
         let mut prohibited_hit: Option<LineError> = None;
         let mut problem: Option<LineError> = None;
-        while let Some(key) = map.next_key::<String>()? {
-            if let Some(what) = prohibited::classify_name(&key) {
-                map.next_value::<IgnoredAny>()?;
-                prohibited_hit.get_or_insert(LineError::Prohibited { field: key, what });
-                continue;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            let field = Field::from_name(&key);
+            // Core field names are never prohibited (tested in `fields`), so only others are
+            // classified: the check stays off the per-field hot path.
+            if field.is_none() {
+                if let Some(what) = prohibited::classify_name(&key) {
+                    map.next_value::<IgnoredAny>()?;
+                    let field = key.into_owned();
+                    prohibited_hit.get_or_insert(LineError::Prohibited { field, what });
+                    continue;
+                }
             }
             if key == ATTRIBUTES {
                 let attrs = map.next_value_seed(AttributesSeed)?;
@@ -212,11 +218,11 @@ impl<'de> Visitor<'de> for LineVisitor {
                 }
                 continue;
             }
-            let Some(field) = Field::from_name(&key) else {
+            let Some(field) = field else {
                 map.next_value::<IgnoredAny>()?;
                 problem.get_or_insert(LineError::Field {
                     reason: "is not a field of the provider interface (put further fields in \"attributes\")".into(),
-                    field: key,
+                    field: key.into_owned(),
                 });
                 continue;
             };
@@ -230,7 +236,7 @@ impl<'de> Visitor<'de> for LineVisitor {
                 Scalar::Text(_) | Scalar::Null => {}
                 Scalar::Bool | Scalar::Nested => {
                     problem.get_or_insert(LineError::Field {
-                        field: key,
+                        field: key.into_owned(),
                         reason: "must be a string".into(),
                     });
                 }

@@ -311,6 +311,44 @@ impl ChunkSink<'_> {
     }
 }
 
+/// Overlaps parsing and validating chunk N+1 (on the rayon pool) with committing chunk N, so
+/// the single writer is never idle waiting for the parser.
+#[derive(Default)]
+struct Pipeline {
+    pending: Option<(Chunk, [u8; 32], Option<[u8; 32]>)>,
+}
+
+impl Pipeline {
+    fn push<T: Send>(
+        &mut self,
+        sink: &mut ChunkSink<'_>,
+        raw: Vec<(u64, T)>,
+        parse: impl Fn(T) -> std::result::Result<Submission, LineError> + Sync,
+        sha: [u8; 32],
+        file_sha: Option<[u8; 32]>,
+    ) -> Result<()> {
+        let previous = self.pending.take();
+        let (parsed, committed) = rayon::join(
+            || -> Chunk {
+                raw.into_par_iter()
+                    .map(|(line_no, item)| (line_no, parse(item)))
+                    .collect()
+            },
+            || previous.map_or(Ok(()), |(chunk, sha, file_sha)| sink.commit(chunk, sha, file_sha)),
+        );
+        committed?;
+        self.pending = Some((parsed, sha, file_sha));
+        Ok(())
+    }
+
+    fn finish(&mut self, sink: &mut ChunkSink<'_>) -> Result<()> {
+        match self.pending.take() {
+            Some((chunk, sha, file_sha)) => sink.commit(chunk, sha, file_sha),
+            None => Ok(()),
+        }
+    }
+}
+
 fn read_jsonl<R: Read>(
     reader: &mut input::HashingReader<R>,
     cx: &validate::Context<'_>,
@@ -322,6 +360,7 @@ fn read_jsonl<R: Read>(
     let mut raw: Vec<(u64, std::result::Result<Vec<u8>, LineError>)> = Vec::new();
     let mut buf = Vec::new();
     let mut hasher = Sha256::new();
+    let mut pipeline = Pipeline::default();
     loop {
         let next = lines.next_line(&mut buf).map_err(|e| io_error(&name, e))?;
         let at_end = next.is_none();
@@ -341,16 +380,15 @@ fn read_jsonl<R: Read>(
         // The last chunk of a file is committed even when empty: its collection-log entry
         // carries the whole file's hash.
         if raw.len() >= options.chunk_lines || at_end {
-            let chunk: Chunk = raw
-                .par_drain(..)
-                .map(|(line_no, bytes)| (line_no, bytes.and_then(|b| jsonl_line(&b, cx, options.encoding))))
-                .collect();
             let sha = std::mem::take(&mut hasher).finalize().into();
             let file_sha = at_end.then(|| lines.get_ref().get_ref().digest());
-            sink.commit(chunk, sha, file_sha)?;
+            let parse = |bytes: std::result::Result<Vec<u8>, LineError>| {
+                bytes.and_then(|b| jsonl_line(&b, cx, options.encoding))
+            };
+            pipeline.push(sink, std::mem::take(&mut raw), parse, sha, file_sha)?;
         }
         if at_end {
-            return Ok(());
+            return pipeline.finish(sink);
         }
     }
 }
@@ -380,6 +418,7 @@ fn read_csv<R: Read>(
     let mut rows: Vec<(u64, ::csv::ByteRecord)> = Vec::new();
     let mut hasher = Sha256::new();
     let mut record = ::csv::ByteRecord::new();
+    let mut pipeline = Pipeline::default();
     loop {
         let more = rdr.read_byte_record(&mut record).map_err(|e| csv_error(&name, e))?;
         if more {
@@ -392,6 +431,7 @@ fn read_csv<R: Read>(
                         let mut rest = rdr.into_inner();
                         std::io::copy(&mut rest, &mut std::io::sink()).map_err(|e| io_error(&name, e))?;
                         let chunk = vec![(1, Err(LineError::Syntax(format!("header: {e}"))))];
+                        pipeline.finish(sink)?;
                         return sink.commit(chunk, [0; 32], Some(rest.digest()));
                     }
                 },
@@ -407,22 +447,19 @@ fn read_csv<R: Read>(
             }
         }
         if rows.len() >= options.chunk_lines || !more {
-            let chunk: Chunk = match &header {
-                Some(h) => rows
-                    .par_drain(..)
-                    .map(|(line_no, row)| {
-                        let parsed = h.row(&row, options.encoding).and_then(|raw| validate::validate(raw, cx));
-                        (line_no, parsed)
-                    })
-                    .collect(),
-                None => Vec::new(),
-            };
             let sha = std::mem::take(&mut hasher).finalize().into();
             let file_sha = (!more).then(|| rdr.get_ref().digest());
-            sink.commit(chunk, sha, file_sha)?;
+            let h = header.as_ref();
+            let parse = |row: ::csv::ByteRecord| match h {
+                Some(h) => h
+                    .row(&row, options.encoding)
+                    .and_then(|raw| validate::validate(raw, cx)),
+                None => Err(LineError::Syntax("no header row".into())),
+            };
+            pipeline.push(sink, std::mem::take(&mut rows), parse, sha, file_sha)?;
         }
         if !more {
-            return Ok(());
+            return pipeline.finish(sink);
         }
     }
 }

@@ -65,11 +65,11 @@ fn real_world_usccs_are_accepted() {
         assert_eq!(p.code.as_str(), text);
         assert_eq!(p.kind, SubjectKind::Organization);
         assert_eq!(p.code.kind(), SubjectKind::Organization);
-        assert_eq!((p.birth_date, p.warning), (None, None));
+        assert_eq!((p.birth_date, &p.warning), (None, &None));
         assert_eq!(p.code.masked(), text, "USCCs are public");
         n += 1;
     }
-    assert_eq!(n, 216);
+    assert_eq!(n, 201);
 }
 
 /// GB 32100's MOD 31 check catches every single substitution (31 is prime and no weight is 0
@@ -97,6 +97,34 @@ fn known_resident_id_is_accepted_and_its_corruptions_are_not_as_ids() {
     // can still be a valid USCC by coincidence; it is then an organisation's code, never an ID.
     assert_eq!(accepted_substitutions(&p.code, b"0123456789X"), (0, 0));
     assert_eq!(accepted_substitutions(&p.code, USCC_CHARSET).0, 0);
+}
+
+/// About 1 single-digit typo in 350 turns an ID into a valid USCC (a 1/31 and a 1/11 check
+/// coincidence). Where the typo leaves the ID shape and birth date intact, the code is masked and
+/// carries a warning.
+#[test]
+fn mistyped_ids_pass_only_as_flagged_organisations() {
+    let mut rng = Rng::new(7);
+    let mut accepted = 0;
+    for _ in 0..3_000 {
+        let birth = Date::from_days(rng.range(-25_000, 20_000) as i32).unwrap();
+        let code = gen::resident_id(&mut rng, "310115", birth);
+        for i in (1..6).chain(14..17) {
+            for c in (b'0'..=b'9').filter(|&c| c != code.0[i]) {
+                let mut mutant = code.0;
+                mutant[i] = c;
+                let Ok(p) = parse(std::str::from_utf8(&mutant).unwrap()) else {
+                    continue;
+                };
+                assert_eq!(p.kind, SubjectKind::Organization);
+                assert_eq!(p.warning, Some(CodeWarning::ResemblesResidentId));
+                assert_ne!(p.code.masked(), p.code.as_str());
+                accepted += 1;
+            }
+        }
+    }
+    // 3,000 IDs x 8 positions x 9 digits = 216,000 typos; about 1/341 of them are USCCs.
+    assert!((400..=900).contains(&accepted), "{accepted}");
 }
 
 #[test]
@@ -382,33 +410,7 @@ proptest! {
         let p = parse(code.as_str()).map_err(|e| TestCaseError::fail(e.to_string()))?;
         prop_assert_eq!((p.kind, code.kind()), (SubjectKind::NaturalPerson, SubjectKind::NaturalPerson));
         prop_assert_eq!(p.birth_date, Some(birth));
-        prop_assert_eq!(accepted_substitutions(&code, b"0123456789X"), (0, 0));
+        // Never accepted as an ID; sometimes as a USCC (see `mistyped_ids_...`).
         prop_assert_eq!(accepted_substitutions(&code, USCC_CHARSET).0, 0);
     }
-}
-
-#[test]
-#[ignore]
-fn zz_measure() {
-    let mut rng = Rng::new(42);
-    let n = 20_000;
-    let (mut ids_digit, mut ids_any, mut id_codes_hit, mut uscc_cross, mut ambiguous_gen) = (0, 0, 0, 0, 0);
-    let (mut usccs_pair_hit,) = (0,);
-    for _ in 0..n {
-        let day = rng.range(0, 20_000) as i32 - 10_000;
-        let birth = Date::from_days(day).unwrap();
-        let code = gen::resident_id(&mut rng, "310101", birth);
-        let a = accepted_substitutions(&code, b"0123456789X").1;
-        let b = accepted_substitutions(&code, USCC_CHARSET).1;
-        ids_digit += a;
-        ids_any += b;
-        if b > 0 { id_codes_hit += 1; }
-        if check_uscc(&code.0).is_ok() { ambiguous_gen += 1; }
-        let u = gen::uscc(&mut rng, "310120");
-        let c = accepted_substitutions(&u, USCC_CHARSET).1;
-        uscc_cross += c;
-        if c > 0 { usccs_pair_hit += 1; }
-    }
-    println!("ids: {n}; digit/X mutants accepted as USCC: {ids_digit}; any-char mutants accepted as USCC: {ids_any}; ids with >=1: {id_codes_hit}; ids also USCC-valid: {ambiguous_gen}");
-    println!("usccs(310120): mutants accepted as ID: {uscc_cross}; codes with >=1: {usccs_pair_hit}");
 }
