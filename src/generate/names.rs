@@ -49,9 +49,9 @@ pub fn person(rng: &mut Rng) -> String {
     let u = rng.below(1 << 20) as f64 / (1 << 20) as f64;
     let surname = SURNAMES[((u * u) * SURNAMES.len() as f64) as usize];
     let mut name = surname.to_string();
-    name.push_str(*rng.pick(GIVEN));
+    name.push_str(rng.pick::<&str>(GIVEN));
     if rng.chance(0.6) {
-        name.push_str(*rng.pick(GIVEN));
+        name.push_str(rng.pick::<&str>(GIVEN));
     }
     name
 }
@@ -63,21 +63,21 @@ pub fn company(rng: &mut Rng, district: &str) -> String {
         name.push_str(district.trim_end_matches('区'));
     }
     if rng.chance(0.05) {
-        name.push_str(*rng.pick(LATIN));
+        name.push_str(rng.pick::<&str>(LATIN));
     }
     for _ in 0..2 + usize::from(rng.chance(0.2)) {
-        name.push_str(*rng.pick(TRADE));
+        name.push_str(rng.pick::<&str>(TRADE));
     }
-    name.push_str(*rng.pick(INDUSTRY));
+    name.push_str(rng.pick::<&str>(INDUSTRY));
     if rng.chance(0.05) {
         // A long registered name (20+ characters), as groups and branches have.
-        name.push_str(*rng.pick(INDUSTRY));
+        name.push_str(rng.pick::<&str>(INDUSTRY));
         name.push_str("发展");
-        name.push_str(*rng.pick(FORM));
+        name.push_str(rng.pick::<&str>(FORM));
         name.push_str("浦东分公司");
         return name;
     }
-    name.push_str(*rng.pick(FORM));
+    name.push_str(rng.pick::<&str>(FORM));
     name
 }
 

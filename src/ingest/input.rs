@@ -41,8 +41,11 @@ pub fn sniff(prefix: &[u8]) -> Option<&'static str> {
     }
 }
 
+/// A stream whose first bytes were read ahead and put back.
+pub type Peeked<R> = io::Chain<io::Cursor<Vec<u8>>, R>;
+
 /// Reads the sniff window from `reader`, returning it and a reader that yields the whole stream.
-pub fn peek<R: Read>(mut reader: R) -> io::Result<(Vec<u8>, io::Chain<io::Cursor<Vec<u8>>, R>)> {
+pub fn peek<R: Read>(mut reader: R) -> io::Result<(Vec<u8>, Peeked<R>)> {
     let mut prefix = Vec::with_capacity(SNIFF_BYTES);
     (&mut reader).take(SNIFF_BYTES as u64).read_to_end(&mut prefix)?;
     let copy = prefix.clone();

@@ -1,0 +1,82 @@
+//! Shared bench fixtures: deterministic generated provider files, cached under
+//! `target/bench-data/` so repeated bench runs do not regenerate them.
+#![allow(dead_code)]
+
+use credstore::domain::date::Date;
+use credstore::generate::{generate, GenerateConfig};
+use std::path::{Path, PathBuf};
+
+/// The collection date every bench uses.
+pub fn today() -> Date {
+    Date::from_ymd(2026, 11, 1).expect("a date")
+}
+
+/// Subjects to generate: `CREDSTORE_BENCH_SUBJECTS`, else `default`.
+pub fn subjects(default: u64) -> u64 {
+    std::env::var("CREDSTORE_BENCH_SUBJECTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// The generated files for `subjects` (seed 1, no bad lines), generated once and cached.
+pub fn dataset(subjects: u64) -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let dir = target.join("bench-data").join(format!("s{subjects}-seed1-v1"));
+    let done = dir.join(".complete");
+    if !done.exists() {
+        let _ = std::fs::remove_dir_all(&dir);
+        let config = GenerateConfig {
+            subjects,
+            seed: 1,
+            bad_share: 0.0,
+            today: today(),
+        };
+        generate(&config, &dir).expect("generate bench data");
+        std::fs::write(&done, b"").expect("mark bench data complete");
+    }
+    dir
+}
+
+/// The provider folders of a dataset, as (provider code, files), in a fixed order.
+pub fn provider_files(dir: &Path) -> Vec<(String, Vec<PathBuf>)> {
+    let mut out = Vec::new();
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("read bench data")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    entries.sort();
+    for p in entries {
+        let provider = p.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&p)
+            .expect("read provider dir")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        files.sort();
+        out.push((provider, files));
+    }
+    out
+}
+
+/// Ingests a whole dataset into `store`; returns records accepted.
+pub fn ingest_all(store: &credstore::Store, dir: &Path) -> u64 {
+    let options = credstore::ingest::IngestOptions::new(today());
+    let mut accepted = 0;
+    for (provider, files) in provider_files(dir) {
+        let report = store.ingest_files(&provider, &files, &options).expect("ingest");
+        assert_eq!(report.rejected, 0, "bench data has no bad lines");
+        accepted += report.accepted;
+    }
+    accepted
+}
+
+/// Peak resident memory of this process so far (VmHWM), in MiB.
+pub fn peak_rss_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024)
+}

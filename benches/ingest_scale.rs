@@ -1,0 +1,37 @@
+//! One full-scale ingest with the figures criterion does not give: records/s including the
+//! flush, size on disk, and peak resident memory.
+//!
+//! `cargo bench --bench ingest_scale -- --subjects 1000000` (default 100,000). Generated data is
+//! cached under `target/bench-data/`; generation time is not counted.
+
+mod common;
+
+use std::time::Instant;
+
+fn main() {
+    let mut subjects = common::subjects(100_000);
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--subjects") {
+        if let Some(n) = args.get(i + 1).and_then(|v| v.parse().ok()) {
+            subjects = n;
+        }
+    }
+    if args.iter().any(|a| a == "--list") {
+        // `cargo bench -- --list` probes every bench target; there is nothing to list here.
+        return;
+    }
+    let data = common::dataset(subjects);
+    let rss_before = common::peak_rss_mib().unwrap_or(0);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = credstore::Store::open(dir.path()).expect("open");
+    let start = Instant::now();
+    let records = common::ingest_all(&store, &data);
+    let secs = start.elapsed().as_secs_f64();
+    let disk = store.disk_bytes().expect("disk size") as f64 / (1u64 << 20) as f64;
+    let peak = common::peak_rss_mib().unwrap_or(0);
+    println!("ingest_scale: {subjects} subjects, {records} records");
+    println!("  time            {secs:.1} s (including flush)");
+    println!("  throughput      {:.0} records/s", records as f64 / secs);
+    println!("  disk            {disk:.0} MiB");
+    println!("  peak RSS        {peak} MiB (before ingest {rss_before} MiB)");
+}
