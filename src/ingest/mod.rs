@@ -277,6 +277,7 @@ impl ChunkSink<'_> {
         let mut writer = ChunkWriter::new(self.store.tree(), counters.clone(), self.options.today);
         let mut rejected_before = 0;
         self.report.lines += chunk.len() as u64;
+        writer.prefetch(chunk.iter().filter_map(|(_, item)| item.as_ref().ok()))?;
         for (line, item) in chunk {
             let refused = match item {
                 Ok(sub) => match writer.apply(sub)? {

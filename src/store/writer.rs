@@ -93,6 +93,49 @@ impl<'a> ChunkWriter<'a> {
         }
     }
 
+    /// Reads, in parallel and in key order, everything `apply` will need for these submissions
+    /// (provider-index entries, columns, subjects), so the sequential apply finds it in memory.
+    pub fn prefetch<'s>(&mut self, subs: impl Iterator<Item = &'s Submission>) -> Result<()> {
+        use rayon::prelude::*;
+        let mut ids = Vec::new();
+        let mut columns = Vec::new();
+        let mut codes = Vec::new();
+        for sub in subs {
+            ids.push((sub.provider.clone(), sub.provider_record_id.clone()));
+            columns.push((sub.subject, sub.category));
+            codes.push(sub.subject);
+        }
+        columns.sort_unstable();
+        columns.dedup();
+        ids.sort_unstable();
+        ids.dedup();
+        codes.sort_unstable();
+        codes.dedup();
+        let tree = self.tree;
+        let got_ids: Vec<Option<IndexEntry>> = ids
+            .par_iter()
+            .map(|(p, r)| provider_index::get(tree, p, r))
+            .collect::<Result<_>>()?;
+        let got_columns: Vec<Vec<Record>> = columns
+            .par_iter()
+            .map(|(code, cat)| records::get_column(tree, code, *cat))
+            .collect::<Result<_>>()?;
+        let got_subjects: Vec<Option<Subject>> = codes
+            .par_iter()
+            .map(|code| subjects::get(tree, code))
+            .collect::<Result<_>>()?;
+        for (k, v) in ids.into_iter().zip(got_ids) {
+            self.index.entry(k).or_insert(v);
+        }
+        for (k, v) in columns.into_iter().zip(got_columns) {
+            self.columns.entry(k).or_insert(v);
+        }
+        for (k, v) in codes.into_iter().zip(got_subjects) {
+            self.subjects.entry(k).or_insert(v);
+        }
+        Ok(())
+    }
+
     /// Applies one submission to the overlay.
     pub fn apply(&mut self, sub: Submission) -> Result<Outcome> {
         let outcome = self.apply_inner(sub)?;
