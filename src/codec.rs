@@ -36,6 +36,89 @@ pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     out
 }
 
+/// Encodes a value without the version byte: a section inside a framed value.
+pub fn encode_body<T: Serialize>(value: &T) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    if let Err(e) = bincode::serde::encode_into_std_write(value, &mut out, config()) {
+        unreachable!("stored types are bincode-encodable: {e}");
+    }
+    out
+}
+
+/// Frames sections into one value: the version byte, then per section a `u32` big-endian
+/// length and the bytes. A reader can then decode one section without the others.
+pub fn frame(sections: &[&[u8]]) -> Vec<u8> {
+    let total: usize = sections.iter().map(|s| 4 + s.len()).sum();
+    let mut out = Vec::with_capacity(1 + total);
+    out.push(VALUE_FORMAT);
+    for section in sections {
+        // NOTE: sections are bounded by MAX_VALUE_BYTES (< 4 GiB), so the length fits a u32.
+        out.extend_from_slice(&(section.len() as u32).to_be_bytes());
+        out.extend_from_slice(section);
+    }
+    out
+}
+
+/// Splits a value written by [`frame`] into its `N` sections.
+pub fn unframe<'a, const N: usize>(
+    bytes: &'a [u8],
+    tree: &'static str,
+    key: &[u8],
+) -> Result<[&'a [u8]; N]> {
+    let corrupt = |reason: String| Error::Corrupt {
+        tree,
+        key: crate::store::keys::describe(key),
+        reason,
+    };
+    let (&format, mut rest) = bytes
+        .split_first()
+        .ok_or_else(|| corrupt("empty value".to_string()))?;
+    if format != VALUE_FORMAT {
+        return Err(corrupt(format!("unknown value format {format}")));
+    }
+    let mut out: [&[u8]; N] = [&[]; N];
+    for (i, slot) in out.iter_mut().enumerate() {
+        let (len, tail) = rest
+            .split_first_chunk::<4>()
+            .ok_or_else(|| corrupt(format!("section {i} has no length")))?;
+        let len = u32::from_be_bytes(*len) as usize;
+        if len > tail.len() {
+            return Err(corrupt(format!(
+                "section {i} claims {len} bytes, {} remain",
+                tail.len()
+            )));
+        }
+        let (section, tail) = tail.split_at(len);
+        *slot = section;
+        rest = tail;
+    }
+    if !rest.is_empty() {
+        return Err(corrupt(format!(
+            "{} trailing bytes after the sections",
+            rest.len()
+        )));
+    }
+    Ok(out)
+}
+
+/// Decodes a section written by [`encode_body`].
+pub fn decode_body<T: DeserializeOwned>(bytes: &[u8], tree: &'static str, key: &[u8]) -> Result<T> {
+    let corrupt = |reason: String| Error::Corrupt {
+        tree,
+        key: crate::store::keys::describe(key),
+        reason,
+    };
+    let (value, used) = bincode::serde::decode_from_slice(bytes, config())
+        .map_err(|e| corrupt(format!("undecodable: {e}")))?;
+    if used != bytes.len() {
+        return Err(corrupt(format!(
+            "{} trailing bytes after the value",
+            bytes.len() - used
+        )));
+    }
+    Ok(value)
+}
+
 /// Decodes a value written by [`encode`]; `tree` and `key` name the value in the error.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8], tree: &'static str, key: &[u8]) -> Result<T> {
     let corrupt = |reason: String| Error::Corrupt {
@@ -95,14 +178,48 @@ mod tests {
             bytes.clone()
         }] {
             let err = decode::<Sample>(&bad, "records", b"k").unwrap_err();
-            assert!(matches!(err, Error::Corrupt { tree: "records", .. }), "{err}");
+            assert!(
+                matches!(
+                    err,
+                    Error::Corrupt {
+                        tree: "records",
+                        ..
+                    }
+                ),
+                "{err}"
+            );
         }
+    }
+
+    #[test]
+    fn framed_sections_round_trip_and_reject_damage() {
+        let value = frame(&[b"ab", b"", b"xyz"]);
+        let [a, b, c] = unframe::<3>(&value, "t", b"k").unwrap();
+        assert_eq!((a, b, c), (&b"ab"[..], &b""[..], &b"xyz"[..]));
+        assert!(unframe::<4>(&value, "t", b"k").is_err());
+        assert!(unframe::<2>(&value, "t", b"k").is_err());
+        assert!(unframe::<3>(&value[..value.len() - 1], "t", b"k").is_err());
+        let mut lying = value.clone();
+        lying[1..5].copy_from_slice(&u32::MAX.to_be_bytes());
+        assert!(unframe::<3>(&lying, "t", b"k").is_err());
     }
 
     #[test]
     fn a_huge_length_prefix_does_not_allocate() {
         // format byte, id 1, then a string claiming u64::MAX bytes (varint 0xFD + 8 bytes).
-        let bad = [VALUE_FORMAT, 1, 0xFD, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F];
+        let bad = [
+            VALUE_FORMAT,
+            1,
+            0xFD,
+            0xFF,
+            0xFF,
+            0xFF,
+            0xFF,
+            0xFF,
+            0xFF,
+            0xFF,
+            0x7F,
+        ];
         assert!(decode::<Sample>(&bad, "t", b"k").is_err());
     }
 }

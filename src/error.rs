@@ -37,7 +37,9 @@ pub enum Error {
         reason: String,
     },
     /// The store was written in a format this build does not read.
-    #[error("store format version {found} is not supported (this build reads version {supported})")]
+    #[error(
+        "store format version {found} is not supported (this build reads version {supported})"
+    )]
     FormatVersion {
         /// The version recorded in the store.
         found: u32,

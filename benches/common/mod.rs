@@ -24,7 +24,9 @@ pub fn dataset(subjects: u64) -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
-    let dir = target.join("bench-data").join(format!("s{subjects}-seed1-v1"));
+    let dir = target
+        .join("bench-data")
+        .join(format!("s{subjects}-seed1-v1"));
     let done = dir.join(".complete");
     if !done.exists() {
         let _ = std::fs::remove_dir_all(&dir);
@@ -50,7 +52,11 @@ pub fn provider_files(dir: &Path) -> Vec<(String, Vec<PathBuf>)> {
         .collect();
     entries.sort();
     for p in entries {
-        let provider = p.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        let provider = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
         let mut files: Vec<PathBuf> = std::fs::read_dir(&p)
             .expect("read provider dir")
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -66,7 +72,9 @@ pub fn ingest_all(store: &credstore::Store, dir: &Path) -> u64 {
     let options = credstore::ingest::IngestOptions::new(today());
     let mut accepted = 0;
     for (provider, files) in provider_files(dir) {
-        let report = store.ingest_files(&provider, &files, &options).expect("ingest");
+        let report = store
+            .ingest_files(&provider, &files, &options)
+            .expect("ingest");
         assert_eq!(report.rejected, 0, "bench data has no bad lines");
         accepted += report.accepted;
     }

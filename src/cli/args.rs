@@ -9,7 +9,12 @@ use std::path::PathBuf;
 #[command(name = "credstore", version, about)]
 pub struct Cli {
     /// The store's directory.
-    #[arg(long, global = true, default_value = "credstore-data", value_name = "DIR")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "credstore-data",
+        value_name = "DIR"
+    )]
     pub data_dir: PathBuf,
     /// Judge every date rule as of this day instead of the clock (YYYY-MM-DD).
     #[arg(long, global = true, value_parser = parse_date, value_name = "YYYY-MM-DD")]

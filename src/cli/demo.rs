@@ -20,7 +20,12 @@ pub fn run(data_dir: &Path, today: Option<Date>) -> anyhow::Result<i32> {
         None => Date::parse(SAMPLES_COLLECTED_ON).context("the samples' date")?,
     };
     let mut out = std::io::stdout().lock();
-    writeln!(out, "credstore demo: data-samples {} -> store {} (collection date {today})", samples.display(), data_dir.display())?;
+    writeln!(
+        out,
+        "credstore demo: data-samples {} -> store {} (collection date {today})",
+        samples.display(),
+        data_dir.display()
+    )?;
     let store = super::open_store(data_dir)?;
     let providers_dir = samples.join("providers");
     let mut providers: Vec<PathBuf> = std::fs::read_dir(&providers_dir)
@@ -57,9 +62,15 @@ pub fn run(data_dir: &Path, today: Option<Date>) -> anyhow::Result<i32> {
         total.lines, total.accepted, total.duplicates, total.new_versions, total.rejected
     )?;
     if total.accepted == 0 && total.new_versions == 0 && total.duplicates > 0 {
-        writeln!(out, "(the store already held every sample record: nothing changed)")?;
+        writeln!(
+            out,
+            "(the store already held every sample record: nothing changed)"
+        )?;
     }
-    writeln!(out, "rejected lines (the samples' deliberately bad lines, see data-samples/README.md):")?;
+    writeln!(
+        out,
+        "rejected lines (the samples' deliberately bad lines, see data-samples/README.md):"
+    )?;
     for r in total.rejects.iter().take(12) {
         writeln!(out, "  {}:{}: {}", r.file, r.line, r.reason)?;
     }
@@ -67,19 +78,30 @@ pub fn run(data_dir: &Path, today: Option<Date>) -> anyhow::Result<i32> {
         writeln!(out, "  ... and {} more", total.rejects.len() - 12)?;
     }
     let stats = store.stats()?;
-    writeln!(out, "store: {} subjects, {} records ({} versions)", stats.subjects, stats.records, stats.versions)?;
+    writeln!(
+        out,
+        "store: {} subjects, {} records ({} versions)",
+        stats.subjects, stats.records, stats.versions
+    )?;
     for (category, n) in &stats.by_category {
         writeln!(out, "  {:<11} {n}", category.as_str())?;
     }
     show_examples(&store, &mut out)?;
-    writeln!(out, "next: `credstore get CODE`, `credstore stats`, `credstore ingest --provider CODE FILE`")?;
+    writeln!(
+        out,
+        "next: `credstore get CODE`, `credstore stats`, `credstore ingest --provider CODE FILE`"
+    )?;
     Ok(0)
 }
 
 /// Prints one organisation with its records, as `credstore get` would.
 fn show_examples(store: &credstore::Store, out: &mut dyn Write) -> anyhow::Result<()> {
     let catalog_items = store.catalog().items().len();
-    writeln!(out, "catalog {}: {catalog_items} items", store.catalog().version())?;
+    writeln!(
+        out,
+        "catalog {}: {catalog_items} items",
+        store.catalog().version()
+    )?;
     let first_org = store
         .changes_since(0)
         .filter_map(Result::ok)

@@ -16,7 +16,10 @@ pub fn run(data_dir: &Path, today: Date, code: &str) -> anyhow::Result<i32> {
     };
     let store = super::open_store(data_dir)?;
     let Some(found) = store.subject(&parsed.code)? else {
-        eprintln!("credstore: no subject {} in the store", parsed.code.masked());
+        eprintln!(
+            "credstore: no subject {} in the store",
+            parsed.code.masked()
+        );
         return Ok(1);
     };
     let mut out = std::io::stdout().lock();

@@ -56,7 +56,8 @@ fn write_rejects(
             dir.join(format!("{provider}-{stamp}.jsonl"))
         }
     };
-    let file = std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+    let file =
+        std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
     let mut w = std::io::BufWriter::new(file);
     for r in &report.rejects {
         serde_json::to_writer(&mut w, r)?;
@@ -66,7 +67,11 @@ fn write_rejects(
     Ok(Some(path))
 }
 
-pub fn print_summary(out: &mut dyn Write, r: &IngestReport, rejects: Option<&Path>) -> anyhow::Result<()> {
+pub fn print_summary(
+    out: &mut dyn Write,
+    r: &IngestReport,
+    rejects: Option<&Path>,
+) -> anyhow::Result<()> {
     writeln!(
         out,
         "{} files, {} lines: {} accepted, {} duplicates, {} new versions, {} rejected",

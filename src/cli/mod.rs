@@ -26,7 +26,15 @@ pub fn run() -> i32 {
             encoding,
             rejects,
             files,
-        } => ingest::run(&cli.data_dir, today, &provider, json, encoding, rejects, &files),
+        } => ingest::run(
+            &cli.data_dir,
+            today,
+            &provider,
+            json,
+            encoding,
+            rejects,
+            &files,
+        ),
         Command::Get { code } => get::run(&cli.data_dir, today, &code),
         Command::ValidateCode { codes } => validate_code::run(today, codes),
         Command::Generate {

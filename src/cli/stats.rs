@@ -16,7 +16,11 @@ pub fn run(data_dir: &Path, json: bool) -> anyhow::Result<i32> {
     for (kind, n) in &stats.subjects_by_kind {
         writeln!(out, "  {:<16} {n}", kind.as_str())?;
     }
-    writeln!(out, "records: {} ({} versions)", stats.records, stats.versions)?;
+    writeln!(
+        out,
+        "records: {} ({} versions)",
+        stats.records, stats.versions
+    )?;
     writeln!(out, "by category:")?;
     for (category, n) in &stats.by_category {
         writeln!(out, "  {:<16} {n}", category.as_str())?;

@@ -253,8 +253,31 @@ pub fn classify_name(name: &str) -> Option<ProhibitedKind> {
     classify_chinese(&folded).or_else(|| classify_english(&tokens(&folded)))
 }
 
+/// How a refusal may name a prohibited field without repeating what the name itself may carry.
+///
+/// A field name can hold the value: one-hot exports have columns such as `blood_type_AB` or
+/// `血型-O` holding `1`. So a refusal repeats the name only when it is nothing but a prohibited
+/// term (`血型`, `blood_type`, `religion`); otherwise it names the field by position
+/// (`position`, e.g. `"CSV column 14"`) and says the name was withheld.
+pub fn field_label(name: &str, position: &str) -> String {
+    let folded = fold_full_width(name);
+    let compact: String = folded.chars().filter(|c| c.is_alphanumeric()).collect();
+    let plain_chinese = CHINESE.iter().any(|(term, _)| *term == compact);
+    let words = tokens(&folded);
+    let plain_english = ENGLISH.iter().any(|(phrase, _)| {
+        phrase.len() == words.len() && phrase.iter().zip(&words).all(|(p, w)| p == w)
+    });
+    if plain_chinese || plain_english {
+        name.to_string()
+    } else {
+        format!("{position} (name withheld: it may carry the value)")
+    }
+}
+
 fn classify_chinese(text: &str) -> Option<ProhibitedKind> {
-    let mut text = text.to_owned();
+    // Chinese terms are matched with every space, separator and punctuation mark removed, so
+    // `血 型`, `血　型` and `血_型` are 血型 (invisible characters are already gone, see `fold`).
+    let mut text: String = text.chars().filter(|c| c.is_alphanumeric()).collect();
     for exempt in CHINESE_EXEMPT {
         text = text.replace(exempt, " ");
     }
@@ -282,9 +305,14 @@ fn classify_english(tokens: &[String]) -> Option<ProhibitedKind> {
     None
 }
 
-/// Folds full-width ASCII (U+FF01-U+FF5E) and the ideographic space to ASCII.
+/// Folds full-width ASCII (U+FF01-U+FF5E) and the ideographic space to ASCII, and drops
+/// invisible format characters (zero-width spaces and joiners, soft hyphen, bidi controls, BOM)
+/// that would otherwise split a name like `指\u{200B}纹` past the check.
 fn fold_full_width(text: &str) -> String {
     text.chars()
+        .filter(|c| {
+            !matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
+        })
         .map(|c| match c {
             '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
             '\u{3000}' => ' ',
@@ -324,6 +352,26 @@ fn tokens(text: &str) -> Vec<String> {
 fn flush(current: &mut String, out: &mut Vec<String>) {
     if !current.is_empty() {
         out.push(std::mem::take(current));
+    }
+}
+
+#[cfg(test)]
+mod label_tests {
+    use super::field_label;
+
+    #[test]
+    fn names_carrying_values_are_withheld() {
+        assert_eq!(field_label("血型", "column 3"), "血型");
+        assert_eq!(field_label("blood_type", "column 3"), "blood_type");
+        assert_eq!(field_label("Religion", "key #2"), "Religion");
+        for carrying in ["blood_type_AB", "血型-O", "血型AB", "religion_buddhism"] {
+            let label = field_label(carrying, "column 3");
+            assert!(label.starts_with("column 3"), "{label}");
+            assert!(
+                !label.contains("AB") && !label.contains('O') && !label.contains("buddh"),
+                "{label}"
+            );
+        }
     }
 }
 

@@ -244,11 +244,17 @@ impl<'a> Generator<'a> {
         let &(region, district) = self.rng.pick(DISTRICTS);
         let org = self.rng.chance(0.3);
         let (code, name) = if org {
-            (codegen::uscc(&mut self.rng, region), names::company(&mut self.rng, district))
+            (
+                codegen::uscc(&mut self.rng, region),
+                names::company(&mut self.rng, district),
+            )
         } else {
             let age_days = self.rng.range(18 * 366 + 1, 80 * 365) as i32;
             let birth = Date::from_days(today.to_days() - age_days).unwrap_or(today);
-            (codegen::resident_id(&mut self.rng, region, birth), names::person(&mut self.rng))
+            (
+                codegen::resident_id(&mut self.rng, region, birth),
+                names::person(&mut self.rng),
+            )
         };
         self.summary.subjects += 1;
         let records = 1 + self.rng.below(9);
@@ -270,7 +276,11 @@ impl<'a> Generator<'a> {
     }
 
     fn pick_item(&mut self, org: bool) -> String {
-        let items = if org { &self.items_org } else { &self.items_person };
+        let items = if org {
+            &self.items_org
+        } else {
+            &self.items_person
+        };
         let total: u64 = items.iter().map(|(w, _)| u64::from(*w)).sum();
         let mut roll = self.rng.below(total.max(1));
         for (w, code) in items {
@@ -304,7 +314,11 @@ impl<'a> Generator<'a> {
         let occurred = if item == "O-UTILITY-ARREARS" {
             // Reminded a month after, and still unpaid more than six months after the reminder.
             let occurred = self.date_between(today - 3000, today - 250);
-            line.reminded_on = Some(Date::from_days(occurred.to_days() + 30).unwrap_or(occurred).to_string());
+            line.reminded_on = Some(
+                Date::from_days(occurred.to_days() + 30)
+                    .unwrap_or(occurred)
+                    .to_string(),
+            );
             line.amount_fen = Some(self.rng.range(5_000, 2_000_000));
             occurred
         } else if item.starts_with("D-") {
@@ -318,28 +332,49 @@ impl<'a> Generator<'a> {
         line.decided_on = Some(decided.to_string());
         if item.starts_with("D-") {
             if self.rng.chance(0.8) {
-                let ended = self.date_between(decided.to_days(), (decided.to_days() + 720).min(today));
+                let ended =
+                    self.date_between(decided.to_days(), (decided.to_days() + 720).min(today));
                 line.ended_on = Some(ended.to_string());
             }
             line.grade = Some(*self.rng.pick(&["minor", "general", "general", "serious"]));
         }
-        if matches!(item, "D-PENALTY" | "D-TAX-ARREARS" | "D-ORG-FEE-ARREARS" | "D-ORG-SOCIAL-INS-ARREARS") {
+        if matches!(
+            item,
+            "D-PENALTY" | "D-TAX-ARREARS" | "D-ORG-FEE-ARREARS" | "D-ORG-SOCIAL-INS-ARREARS"
+        ) {
             line.amount_fen = Some(self.rng.range(10_000, 50_000_000));
             let year = decided.naive().format("%Y");
-            line.document_no = Some(format!("沪{}罚〔{year}〕{}号", &provider[..1], self.rng.range(1, 9999)));
+            line.document_no = Some(format!(
+                "沪{}罚〔{year}〕{}号",
+                &provider[..1],
+                self.rng.range(1, 9999)
+            ));
         }
         let item_name = crate::domain::catalog::Catalog::builtin()
             .get(item)
             .map_or("记录", |i| i.name.as_str());
-        line.title = Some(format!("{item_name}（{}）", decided.naive().format("%Y年%m月")));
+        line.title = Some(format!(
+            "{item_name}（{}）",
+            decided.naive().format("%Y年%m月")
+        ));
         if provider == "COURT-SH" {
-            line.attributes.insert("case_no", format!("（{}）沪01民初{}号", decided.naive().format("%Y"), self.rng.range(1, 99999)));
+            line.attributes.insert(
+                "case_no",
+                format!(
+                    "（{}）沪01民初{}号",
+                    decided.naive().format("%Y"),
+                    self.rng.range(1, 99999)
+                ),
+            );
         }
         line
     }
 
     fn bad_line(&mut self, mut line: Line) -> io::Result<()> {
-        let csv = self.outputs.get(provider_of(&line.item)).is_some_and(|o| o.csv);
+        let csv = self
+            .outputs
+            .get(provider_of(&line.item))
+            .is_some_and(|o| o.csv);
         let mut kind = *self.rng.pick(BAD_KINDS);
         if csv && kind == "prohibited_field" {
             // The CSV files have no column for it; CSV prohibited columns are tested apart.
@@ -368,22 +403,32 @@ impl<'a> Generator<'a> {
             "item_not_for_kind" => {
                 let person = SubjectCode::parse(&line.subject_code, today)
                     .is_ok_and(|p| p.kind == SubjectKind::NaturalPerson);
-                line.item = if person { "D-ORG-FEE-ARREARS" } else { "D-NP-FARE-EVASION" }.to_string();
+                line.item = if person {
+                    "D-ORG-FEE-ARREARS"
+                } else {
+                    "D-NP-FARE-EVASION"
+                }
+                .to_string();
             }
             "under_18" => {
                 let birth = Date::from_days(today.to_days() - 10 * 365).unwrap_or(today);
-                line.subject_code = codegen::resident_id(&mut self.rng, "310115", birth).as_str().to_string();
+                line.subject_code = codegen::resident_id(&mut self.rng, "310115", birth)
+                    .as_str()
+                    .to_string();
                 line.subject_name = names::person(&mut self.rng);
             }
             "malformed_line" => raw_override = Some(()),
             "prohibited_field" => {
-                line.attributes.insert("血型", PROHIBITED_MARKER.to_string());
+                line.attributes
+                    .insert("血型", PROHIBITED_MARKER.to_string());
             }
             _ => {
                 // utility_arrears_too_recent
                 line.item = "O-UTILITY-ARREARS".to_string();
                 let reminded = Date::from_days(today.to_days() - 60).unwrap_or(today);
-                line.occurred_on = Date::from_days(today.to_days() - 90).unwrap_or(today).to_string();
+                line.occurred_on = Date::from_days(today.to_days() - 90)
+                    .unwrap_or(today)
+                    .to_string();
                 line.decided_on = None;
                 line.ended_on = None;
                 line.grade = None;
@@ -393,14 +438,21 @@ impl<'a> Generator<'a> {
         let (file, number) = self.write(line, raw_override)?;
         *self.summary.bad_by_kind.entry(kind).or_default() += 1;
         self.summary.bad_lines += 1;
-        serde_json::to_writer(&mut self.bad, &serde_json::json!({"file": file, "line": number, "kind": kind}))?;
+        serde_json::to_writer(
+            &mut self.bad,
+            &serde_json::json!({"file": file, "line": number, "kind": kind}),
+        )?;
         self.bad.write_all(b"\n")
     }
 
     /// Writes a line to its provider's file; `malformed` cuts it short. Returns file and line.
     fn write(&mut self, mut line: Line, malformed: Option<()>) -> io::Result<(String, u64)> {
         let provider = provider_of(&line.item);
-        let provider = if PROVIDERS.iter().any(|p| p.0 == provider) { provider } else { "SAMR-SH" };
+        let provider = if PROVIDERS.iter().any(|p| p.0 == provider) {
+            provider
+        } else {
+            "SAMR-SH"
+        };
         let Some(out) = self.outputs.get_mut(provider) else {
             return Err(io::Error::other("unknown provider"));
         };
@@ -409,7 +461,11 @@ impl<'a> Generator<'a> {
         out.lines += 1;
         if out.csv {
             let text = csv_row(&line);
-            let text = if malformed.is_some() { text.rsplitn(4, ',').last().unwrap_or("").to_string() } else { text };
+            let text = if malformed.is_some() {
+                text.rsplitn(4, ',').last().unwrap_or("").to_string()
+            } else {
+                text
+            };
             writeln!(out.writer, "{text}")?;
         } else {
             let text = serde_json::to_string(&line)?;

@@ -28,17 +28,27 @@ impl Header {
     pub fn parse(row: &csv::ByteRecord, encoding: InputEncoding) -> Result<Header, LineError> {
         let mut columns = Vec::with_capacity(row.len());
         for (i, cell) in row.iter().enumerate() {
-            let name = decode(cell, encoding)
-                .ok_or_else(|| LineError::Encoding(format!("header column {} is not valid text", i + 1)))?;
+            let name = decode(cell, encoding).ok_or_else(|| {
+                LineError::Encoding(format!("header column {} is not valid text", i + 1))
+            })?;
             let name = name.trim_start_matches('\u{feff}').trim().to_string();
             if name.is_empty() {
-                return Err(LineError::Syntax(format!("header column {} has no name", i + 1)));
+                return Err(LineError::Syntax(format!(
+                    "header column {} has no name",
+                    i + 1
+                )));
             }
             if columns.iter().any(|c| column_name(c) == name) {
-                return Err(LineError::Field { field: name, reason: "appears twice in the header".into() });
+                return Err(LineError::Field {
+                    field: name,
+                    reason: "appears twice in the header".into(),
+                });
             }
             columns.push(if let Some(what) = prohibited::classify_name(&name) {
-                Column::Prohibited(name, what)
+                Column::Prohibited(
+                    prohibited::field_label(&name, &format!("CSV column {}", i + 1)),
+                    what,
+                )
             } else if let Some(field) = Field::from_name(&name) {
                 Column::Core(field)
             } else {
@@ -49,7 +59,11 @@ impl Header {
     }
 
     /// Turns a data row into a raw line.
-    pub fn row(&self, row: &csv::ByteRecord, encoding: InputEncoding) -> Result<RawLine, LineError> {
+    pub fn row(
+        &self,
+        row: &csv::ByteRecord,
+        encoding: InputEncoding,
+    ) -> Result<RawLine, LineError> {
         if row.len() != self.columns.len() {
             return Err(LineError::Syntax(format!(
                 "has {} cells, the header has {}",
@@ -61,7 +75,10 @@ impl Header {
         for (column, cell) in self.columns.iter().zip(row.iter()) {
             if let Column::Prohibited(name, what) = column {
                 if !cell.iter().all(u8::is_ascii_whitespace) {
-                    return Err(LineError::Prohibited { field: name.clone(), what: *what });
+                    return Err(LineError::Prohibited {
+                        field: name.clone(),
+                        what: *what,
+                    });
                 }
             }
         }
@@ -69,7 +86,10 @@ impl Header {
         for (column, cell) in self.columns.iter().zip(row.iter()) {
             let text = || {
                 decode(cell, encoding).ok_or_else(|| {
-                    LineError::Encoding(format!("column {:?} is not valid text", column_name(column)))
+                    LineError::Encoding(format!(
+                        "column {:?} is not valid text",
+                        column_name(column)
+                    ))
                 })
             };
             match column {

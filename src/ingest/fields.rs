@@ -152,7 +152,12 @@ mod tests {
         for f in Field::ALL {
             assert_eq!(Field::from_name(f.name()), Some(f));
             // The parsers skip the Art. 14 check for core fields: it must never fire for them.
-            assert_eq!(crate::domain::prohibited::classify_name(f.name()), None, "{}", f.name());
+            assert_eq!(
+                crate::domain::prohibited::classify_name(f.name()),
+                None,
+                "{}",
+                f.name()
+            );
         }
         assert_eq!(crate::domain::prohibited::classify_name(ATTRIBUTES), None);
         assert_eq!(Field::from_name("Item"), None);

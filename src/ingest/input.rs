@@ -47,7 +47,9 @@ pub type Peeked<R> = io::Chain<io::Cursor<Vec<u8>>, R>;
 /// Reads the sniff window from `reader`, returning it and a reader that yields the whole stream.
 pub fn peek<R: Read>(mut reader: R) -> io::Result<(Vec<u8>, Peeked<R>)> {
     let mut prefix = Vec::with_capacity(SNIFF_BYTES);
-    (&mut reader).take(SNIFF_BYTES as u64).read_to_end(&mut prefix)?;
+    (&mut reader)
+        .take(SNIFF_BYTES as u64)
+        .read_to_end(&mut prefix)?;
     let copy = prefix.clone();
     Ok((copy, io::Cursor::new(prefix).chain(reader)))
 }
@@ -56,8 +58,9 @@ pub fn peek<R: Read>(mut reader: R) -> io::Result<(Vec<u8>, Peeked<R>)> {
 pub fn decode(bytes: &[u8], encoding: InputEncoding) -> Option<std::borrow::Cow<'_, str>> {
     match encoding {
         InputEncoding::Utf8 => std::str::from_utf8(bytes).ok().map(Into::into),
-        InputEncoding::Gb18030 => encoding_rs::GB18030
-            .decode_without_bom_handling_and_without_replacement(bytes),
+        InputEncoding::Gb18030 => {
+            encoding_rs::GB18030.decode_without_bom_handling_and_without_replacement(bytes)
+        }
     }
 }
 

@@ -32,7 +32,10 @@ fn syntax_message(e: &serde_json::Error) -> String {
             let what = text.split(" at line ").next().unwrap_or("invalid JSON");
             format!("invalid JSON at column {}: {what}", e.column())
         }
-        Category::Data => format!("invalid JSON at column {}: a line must be a JSON object", e.column()),
+        Category::Data => format!(
+            "invalid JSON at column {}: a line must be a JSON object",
+            e.column()
+        ),
     }
 }
 
@@ -107,10 +110,18 @@ impl<'de> Visitor<'de> for AttributesVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut out: Vec<(String, String)> = Vec::new();
         let mut problem: Option<LineError> = None;
+        let mut position = 0;
         while let Some(key) = map.next_key::<String>()? {
+            position += 1;
             if let Some(what) = prohibited::classify_name(&key) {
                 map.next_value::<IgnoredAny>()?;
-                problem = Some(LineError::Prohibited { field: format!("{ATTRIBUTES}.{key}"), what });
+                let field = prohibited::field_label(&key, &format!("{ATTRIBUTES} key #{position}"));
+                let field = if field.starts_with(ATTRIBUTES) {
+                    field
+                } else {
+                    format!("{ATTRIBUTES}.{field}")
+                };
+                problem = Some(LineError::Prohibited { field, what });
                 continue;
             }
             let value = map.next_value_seed(ScalarSeed)?;
@@ -190,14 +201,16 @@ impl<'de> Visitor<'de> for LineVisitor {
         // The first prohibited field wins over every other problem; otherwise the first problem.
         let mut prohibited_hit: Option<LineError> = None;
         let mut problem: Option<LineError> = None;
+        let mut position = 0;
         while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            position += 1;
             let field = Field::from_name(&key);
             // Core field names are never prohibited (tested in `fields`), so only others are
             // classified: the check stays off the per-field hot path.
             if field.is_none() {
                 if let Some(what) = prohibited::classify_name(&key) {
                     map.next_value::<IgnoredAny>()?;
-                    let field = key.into_owned();
+                    let field = prohibited::field_label(&key, &format!("key #{position}"));
                     prohibited_hit.get_or_insert(LineError::Prohibited { field, what });
                     continue;
                 }
@@ -292,12 +305,19 @@ mod tests {
     #[test]
     fn prohibited_field_wins_over_other_problems() {
         let err = parse_line(r#"{"nope":1,"attributes":{"fingerprint":"x"}}"#).unwrap_err();
-        assert!(matches!(err, LineError::Prohibited { ref field, .. } if field == "attributes.fingerprint"), "{err}");
+        assert!(
+            matches!(err, LineError::Prohibited { ref field, .. } if field == "attributes.fingerprint"),
+            "{err}"
+        );
     }
 
     #[test]
     fn deep_nesting_is_an_error_not_a_crash() {
-        let text = format!(r#"{{"title":{}{}}}"#, "[".repeat(100_000), "]".repeat(100_000));
+        let text = format!(
+            r#"{{"title":{}{}}}"#,
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
         assert!(parse_line(&text).is_err());
     }
 }

@@ -335,7 +335,11 @@ impl Pipeline {
                     .map(|(line_no, item)| (line_no, parse(item)))
                     .collect()
             },
-            || previous.map_or(Ok(()), |(chunk, sha, file_sha)| sink.commit(chunk, sha, file_sha)),
+            || {
+                previous.map_or(Ok(()), |(chunk, sha, file_sha)| {
+                    sink.commit(chunk, sha, file_sha)
+                })
+            },
         );
         committed?;
         self.pending = Some((parsed, sha, file_sha));
@@ -357,7 +361,10 @@ fn read_jsonl<R: Read>(
     sink: &mut ChunkSink<'_>,
 ) -> Result<()> {
     let name = sink.name.to_string();
-    let mut lines = LineReader::new(BufReader::with_capacity(1 << 16, reader), input::MAX_LINE_BYTES);
+    let mut lines = LineReader::new(
+        BufReader::with_capacity(1 << 16, reader),
+        input::MAX_LINE_BYTES,
+    );
     let mut raw: Vec<(u64, std::result::Result<Vec<u8>, LineError>)> = Vec::new();
     let mut buf = Vec::new();
     let mut hasher = Sha256::new();
@@ -399,8 +406,9 @@ fn jsonl_line(
     cx: &validate::Context<'_>,
     encoding: InputEncoding,
 ) -> std::result::Result<Submission, LineError> {
-    let text = input::decode(bytes, encoding)
-        .ok_or_else(|| LineError::Encoding("the line is not valid text in the file's encoding".into()))?;
+    let text = input::decode(bytes, encoding).ok_or_else(|| {
+        LineError::Encoding("the line is not valid text in the file's encoding".into())
+    })?;
     validate::validate(jsonl::parse_line(&text)?, cx)
 }
 
@@ -421,7 +429,9 @@ fn read_csv<R: Read>(
     let mut record = ::csv::ByteRecord::new();
     let mut pipeline = Pipeline::default();
     loop {
-        let more = rdr.read_byte_record(&mut record).map_err(|e| csv_error(&name, e))?;
+        let more = rdr
+            .read_byte_record(&mut record)
+            .map_err(|e| csv_error(&name, e))?;
         if more {
             let line_no = record.position().map_or(0, |p| p.line());
             match &header {
@@ -430,7 +440,8 @@ fn read_csv<R: Read>(
                     Err(e) => {
                         // A bad header refuses the file: one reject at line 1, no row read as data.
                         let mut rest = rdr.into_inner();
-                        std::io::copy(&mut rest, &mut std::io::sink()).map_err(|e| io_error(&name, e))?;
+                        std::io::copy(&mut rest, &mut std::io::sink())
+                            .map_err(|e| io_error(&name, e))?;
                         let chunk = vec![(1, Err(LineError::Syntax(format!("header: {e}"))))];
                         pipeline.finish(sink)?;
                         return sink.commit(chunk, [0; 32], Some(rest.digest()));

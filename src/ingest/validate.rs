@@ -30,9 +30,10 @@ pub struct Context<'a> {
 
 /// Validates one line.
 pub fn validate(line: RawLine, cx: &Context<'_>) -> Result<Submission, LineError> {
-    for (name, _) in &line.attributes {
+    for (i, (name, _)) in line.attributes.iter().enumerate() {
         if let Some(what) = prohibited::classify_name(name) {
-            return Err(LineError::Prohibited { field: format!("attributes.{name}"), what });
+            let field = prohibited::field_label(name, &format!("attribute #{}", i + 1));
+            return Err(LineError::Prohibited { field, what });
         }
     }
     for field in Field::ALL {
@@ -73,14 +74,24 @@ pub fn validate(line: RawLine, cx: &Context<'_>) -> Result<Submission, LineError
         None => entry.disclosure,
         Some("public") => Disclosure::Public,
         Some("non_public") => Disclosure::NonPublic,
-        Some(_) => return Err(field_error(Field::Disclosure, "must be \"public\" or \"non_public\"")),
+        Some(_) => {
+            return Err(field_error(
+                Field::Disclosure,
+                "must be \"public\" or \"non_public\"",
+            ))
+        }
     };
     let grade = match line.get(Field::Grade).map(str::trim) {
         None => None,
         Some("minor") => Some(Grade::Minor),
         Some("general") => Some(Grade::General),
         Some("serious") => Some(Grade::Serious),
-        Some(_) => return Err(field_error(Field::Grade, "must be \"minor\", \"general\" or \"serious\"")),
+        Some(_) => {
+            return Err(field_error(
+                Field::Grade,
+                "must be \"minor\", \"general\" or \"serious\"",
+            ))
+        }
     };
     let amount_fen = match line.get(Field::AmountFen).map(str::trim) {
         None => None,
@@ -88,7 +99,12 @@ pub fn validate(line: RawLine, cx: &Context<'_>) -> Result<Submission, LineError
             text.parse::<i64>()
                 .ok()
                 .filter(|v| *v >= 0)
-                .ok_or_else(|| field_error(Field::AmountFen, "must be a whole, non-negative number of fen"))?,
+                .ok_or_else(|| {
+                    field_error(
+                        Field::AmountFen,
+                        "must be a whole, non-negative number of fen",
+                    )
+                })?,
         ),
     };
     let content = RecordContent {
@@ -130,7 +146,8 @@ fn field_error(field: Field, reason: impl Into<String>) -> LineError {
 }
 
 fn required(line: &RawLine, field: Field) -> Result<&str, LineError> {
-    line.get(field).ok_or_else(|| field_error(field, "required but missing"))
+    line.get(field)
+        .ok_or_else(|| field_error(field, "required but missing"))
 }
 
 fn date(line: &RawLine, field: Field) -> Result<Option<Date>, LineError> {

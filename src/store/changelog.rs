@@ -28,7 +28,10 @@ pub struct ChangeEntry {
 
 /// Adds an entry to a batch.
 pub fn put(batch: &mut sled::Batch, entry: &ChangeEntry) {
-    batch.insert(&keys::sequenced(keys::CHANGES, entry.seq), codec::encode(entry));
+    batch.insert(
+        &keys::sequenced(keys::CHANGES, entry.seq),
+        codec::encode(entry),
+    );
 }
 
 /// Entries with sequence ≥ `from`, in order.

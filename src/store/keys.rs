@@ -8,24 +8,19 @@
 //! | tag | keyspace | key | value |
 //! |---|---|---|---|
 //! | `0x00` | meta | `0x00 ++ name` | format: u32 BE raw; counters: `Counters` |
-//! | `s` | subjects | `'s' ++ code[18]` | `Subject` |
-//! | `r` | records | `'r' ++ code[18] ++ category[1]` | `Column` (all records of one category) |
-//! | `p` | provider index | `'p' ++ provider ++ 0x00 ++ provider_record_id` | `IndexEntry` |
+//! | `s` | subjects | `'s' ++ code[18]` | subject header + its three record columns |
+//! | `p` | provider index | `'p' ++ provider ++ 0x00 ++ bucket[u16 BE]` | `Vec<IndexEntry>` |
 //! | `c` | change log | `'c' ++ seq[u64 BE]` | `ChangeEntry` |
 //! | `l` | collection log | `'l' ++ seq[u64 BE]` | `CollectionEntry` |
 //!
-//! Integers in keys are big-endian so byte order is numeric order. Codes are 18 ASCII bytes, so a
-//! subject's columns are one contiguous prefix `'r' ++ code`, ordered basic, dishonesty, other.
+//! Integers in keys are big-endian so byte order is numeric order. Codes are 18 ASCII bytes.
 
 use crate::domain::code::SubjectCode;
-use crate::domain::Category;
 
 /// Keyspace tag of the meta entries.
 pub const META: u8 = 0x00;
 /// Keyspace tag of subjects.
 pub const SUBJECTS: u8 = b's';
-/// Keyspace tag of record columns.
-pub const RECORDS: u8 = b'r';
 /// Keyspace tag of the provider index.
 pub const PROVIDER_INDEX: u8 = b'p';
 /// Keyspace tag of the change log.
@@ -49,31 +44,14 @@ pub fn subject(code: &SubjectCode) -> [u8; 19] {
     k
 }
 
-/// `'r' ++ code ++ category`.
-pub fn column(code: &SubjectCode, category: Category) -> [u8; 20] {
-    let mut k = [0u8; 20];
-    k[0] = RECORDS;
-    k[1..19].copy_from_slice(code.as_bytes());
-    k[19] = category.tag();
-    k
-}
-
-/// `'r' ++ code`: the prefix of all of a subject's columns.
-pub fn columns_of(code: &SubjectCode) -> [u8; 19] {
-    let mut k = [0u8; 19];
-    k[0] = RECORDS;
-    k[1..].copy_from_slice(code.as_bytes());
-    k
-}
-
-/// `'p' ++ provider ++ 0x00 ++ provider_record_id`. Neither part may contain NUL (validated at
+/// `'p' ++ provider ++ 0x00 ++ bucket`. The provider code is ASCII without NUL (validated at
 /// ingest), so the key is unambiguous.
-pub fn provider_index(provider: &str, provider_record_id: &str) -> Vec<u8> {
-    let mut k = Vec::with_capacity(2 + provider.len() + provider_record_id.len());
+pub fn provider_bucket(provider: &str, bucket: u16) -> Vec<u8> {
+    let mut k = Vec::with_capacity(4 + provider.len());
     k.push(PROVIDER_INDEX);
     k.extend_from_slice(provider.as_bytes());
     k.push(0);
-    k.extend_from_slice(provider_record_id.as_bytes());
+    k.extend_from_slice(&bucket.to_be_bytes());
     k
 }
 
@@ -101,16 +79,18 @@ pub fn describe(key: &[u8]) -> String {
     };
     match key.first() {
         Some(&SUBJECTS) => format!("s/{}", code_at(1..19)),
-        Some(&RECORDS) => format!(
-            "r/{}/{}",
-            code_at(1..19),
-            key.get(19)
-                .and_then(|t| Category::from_tag(*t))
-                .map_or("<bad category>", |c| c.as_str())
-        ),
         Some(&CHANGES) => format!("c/{}", seq_of(key).map_or(-1, |s| s as i128)),
         Some(&COLLECTION_LOG) => format!("l/{}", seq_of(key).map_or(-1, |s| s as i128)),
-        Some(&PROVIDER_INDEX) => format!("p/{}", String::from_utf8_lossy(&key[1..])),
+        Some(&PROVIDER_INDEX) => {
+            let body = &key[1..];
+            let split = body.len().saturating_sub(3);
+            format!(
+                "p/{}/{}",
+                String::from_utf8_lossy(&body[..split]),
+                body.get(split + 1..)
+                    .map_or(0, |b| b.iter().fold(0u32, |a, x| a * 256 + u32::from(*x)))
+            )
+        }
         Some(&META) => format!("meta/{}", String::from_utf8_lossy(&key[1..])),
         _ => format!("<{} bytes>", key.len()),
     }

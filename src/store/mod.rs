@@ -10,7 +10,6 @@ pub mod collection_log;
 pub mod keys;
 pub mod meta;
 pub mod provider_index;
-pub mod records;
 pub mod subjects;
 pub mod writer;
 
@@ -94,16 +93,17 @@ impl Store {
 
     /// A subject and all its records (every version), or `None` if the store has none.
     pub fn subject(&self, code: &SubjectCode) -> Result<Option<SubjectRecords>> {
-        let Some(subject) = subjects::get(&self.tree, code)? else {
-            return Ok(None);
-        };
-        let records = records::get_all(&self.tree, code)?;
-        Ok(Some(SubjectRecords { subject, records }))
+        Ok(
+            subjects::get(&self.tree, code)?.map(|entry| SubjectRecords {
+                subject: entry.subject.clone(),
+                records: entry.into_records(),
+            }),
+        )
     }
 
     /// A subject's records (every version), empty when there are none.
     pub fn records(&self, code: &SubjectCode) -> Result<Vec<Record>> {
-        records::get_all(&self.tree, code)
+        Ok(subjects::get(&self.tree, code)?.map_or_else(Vec::new, |e| e.into_records()))
     }
 
     /// Change-log entries from sequence `from` on, for consumers that follow the store.
@@ -130,13 +130,14 @@ impl Store {
     /// Counts of subjects and records (current versions) by kind, category, item and provider.
     pub fn stats(&self) -> Result<Stats> {
         let mut stats = Stats::default();
-        for subject in subjects::scan(&self.tree) {
-            *stats.subjects_by_kind.entry(subject?.kind).or_default() += 1;
+        for entry in subjects::scan(&self.tree) {
+            let entry = entry?;
+            *stats
+                .subjects_by_kind
+                .entry(entry.subject.kind)
+                .or_default() += 1;
             stats.subjects += 1;
-        }
-        for item in records::scan_raw(&self.tree) {
-            let (k, v) = item?;
-            for r in records::decode_column(&k, &v)? {
+            for r in entry.into_records() {
                 stats.records += 1;
                 stats.versions += r.versions.len() as u64;
                 *stats.by_category.entry(r.category).or_default() += 1;

@@ -1,10 +1,23 @@
-//! Provider index keyspace: (provider, provider record id) to the record's place.
+//! Provider index keyspace: (provider, provider record id) to the record's place, in buckets.
 //!
 //! ```text
-//! 'p' ++ provider ++ 0x00 ++ provider_record_id -> IndexEntry (codec v1)
+//! 'p' ++ provider ++ 0x00 ++ bucket[u16 BE] -> Vec<IndexEntry> (codec v1), by provider_record_id
+//! bucket = top 16 bits of mix64(FNV-1a-64(provider_record_id))
 //! ```
-//! Makes re-ingestion idempotent: a line whose (provider, provider record id) is known is either
-//! a duplicate (same content as the current version) or a new version of that record.
+//! Makes re-ingestion idempotent: a line whose (provider, provider record id) is known is a
+//! duplicate (same content as the current version), a new version of that record, or — if it
+//! names another subject or category — refused. Buckets rather than one key per record: one key
+//! per record would add a sled operation per record, the store's scarcest resource (see
+//! `subjects`); with 65,536 buckets per provider a bucket holds a few dozen entries even for a
+//! provider with millions of records.
+//!
+//! The hash is fixed here because bucket numbers are persisted: it must never change with a
+//! dependency. FNV-1a-64 (offset basis 0xcbf29ce484222325, prime 0x100000001b3), then the
+//! SplitMix64 finaliser (`mix64`).
+//!
+//! NOTE: the finaliser matters. FNV-1a alone leaves ids that differ only in their last
+//! characters (`…-00000001`, `…-00000002`: every provider's ids are sequential) with the same
+//! top bits, so they would all fall in one bucket.
 
 use super::keys;
 use crate::codec;
@@ -15,8 +28,10 @@ use crate::error::Result;
 use serde::{Deserialize, Serialize};
 
 /// Where a provider's record lives.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IndexEntry {
+    /// The provider's id of the record.
+    pub provider_record_id: String,
     /// The subject.
     pub subject: SubjectCode,
     /// The column.
@@ -25,15 +40,68 @@ pub struct IndexEntry {
     pub record_id: RecordId,
 }
 
-/// Looks up a provider's record.
-pub fn get(tree: &sled::Tree, provider: &str, provider_record_id: &str) -> Result<Option<IndexEntry>> {
-    let key = keys::provider_index(provider, provider_record_id);
-    tree.get(&key)?
-        .map(|v| codec::decode(&v, "provider_index", &key))
-        .transpose()
+/// The bucket of a provider record id.
+pub fn bucket_of(provider_record_id: &str) -> u16 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in provider_record_id.bytes() {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    (mix64(hash) >> 48) as u16
 }
 
-/// Adds an entry to a batch.
-pub fn put(batch: &mut sled::Batch, provider: &str, provider_record_id: &str, entry: &IndexEntry) {
-    batch.insert(keys::provider_index(provider, provider_record_id), codec::encode(entry));
+fn mix64(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Reads one bucket (empty when absent).
+pub fn get_bucket(tree: &sled::Tree, provider: &str, bucket: u16) -> Result<Vec<IndexEntry>> {
+    let key = keys::provider_bucket(provider, bucket);
+    match tree.get(&key)? {
+        Some(v) => codec::decode(&v, "provider_index", &key),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Finds an entry in a bucket.
+pub fn find<'a>(bucket: &'a [IndexEntry], provider_record_id: &str) -> Option<&'a IndexEntry> {
+    bucket
+        .binary_search_by(|e| e.provider_record_id.as_str().cmp(provider_record_id))
+        .ok()
+        .map(|i| &bucket[i])
+}
+
+/// Inserts an entry into a bucket, keeping it sorted (the id must not be present).
+pub fn insert(bucket: &mut Vec<IndexEntry>, entry: IndexEntry) {
+    let at = bucket
+        .binary_search_by(|e| e.provider_record_id.cmp(&entry.provider_record_id))
+        .unwrap_or_else(|i| i);
+    bucket.insert(at, entry);
+}
+
+/// Adds a bucket to a batch.
+pub fn put_bucket(batch: &mut sled::Batch, provider: &str, bucket: u16, entries: &[IndexEntry]) {
+    batch.insert(
+        keys::provider_bucket(provider, bucket),
+        codec::encode(&entries),
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv_buckets_are_fixed() {
+        // Persisted: these values must never change.
+        assert_eq!(bucket_of(""), 0xf52a);
+        assert_eq!(bucket_of("a"), 0x02c0);
+        // Sequential ids spread over buckets.
+        let buckets: std::collections::BTreeSet<u16> = (0..1000)
+            .map(|i| bucket_of(&format!("SAMR-SH-{i:08}")))
+            .collect();
+        assert!(buckets.len() > 980, "{} distinct buckets", buckets.len());
+    }
 }

@@ -1,32 +1,121 @@
-//! Subjects keyspace: one entry per person or organisation.
+//! Subjects keyspace: one value per subject, holding its header and its three record columns.
 //!
 //! ```text
-//! 's' ++ code[18 ASCII] -> Subject (codec v1)
+//! 's' ++ code[18 ASCII] -> [0x01]
+//!                          ++ u32 BE len ++ Subject            (bincode)
+//!                          ++ u32 BE len ++ Vec<Record> basic      (bincode)
+//!                          ++ u32 BE len ++ Vec<Record> dishonesty (bincode)
+//!                          ++ u32 BE len ++ Vec<Record> other      (bincode)
 //! ```
+//! All of a subject's records sit under one key; inside the value each category is one
+//! contiguous, separately decodable column, records in id order with all their versions.
+//!
+//! Why one key and not one per column or per record: sled's cost is per operation, and on this
+//! machine it tops out at roughly 50,000-75,000 batched inserts a second whatever the value size
+//! (BENCHMARKS.md, "Layout"). One key per subject makes reading a subject one `get`, and writing
+//! it one insert however many of its records a chunk touches.
+//!
+//! **Invariant:** a record is never removed from its column and its versions are only appended.
 
 use super::keys;
 use crate::codec;
 use crate::domain::code::SubjectCode;
-use crate::domain::record::Subject;
-use crate::error::Result;
+use crate::domain::record::{Record, Subject};
+use crate::domain::Category;
+use crate::error::{Error, Result};
 
-/// Reads one subject.
-pub fn get(tree: &sled::Tree, code: &SubjectCode) -> Result<Option<Subject>> {
+/// A subject with its three record columns (indexed by `Category as usize - 1`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubjectEntry {
+    /// The subject.
+    pub subject: Subject,
+    /// Basic, dishonesty and other records, each in record-id order.
+    pub columns: [Vec<Record>; 3],
+}
+
+impl SubjectEntry {
+    /// A new subject with no records.
+    pub fn new(subject: Subject) -> Self {
+        SubjectEntry {
+            subject,
+            columns: [Vec::new(), Vec::new(), Vec::new()],
+        }
+    }
+
+    /// The column of a category.
+    pub fn column(&self, category: Category) -> &[Record] {
+        &self.columns[column_index(category)]
+    }
+
+    /// The column of a category, to append to.
+    pub fn column_mut(&mut self, category: Category) -> &mut Vec<Record> {
+        &mut self.columns[column_index(category)]
+    }
+
+    /// Every record, in column order.
+    pub fn into_records(self) -> Vec<Record> {
+        self.columns.into_iter().flatten().collect()
+    }
+}
+
+fn column_index(category: Category) -> usize {
+    usize::from(category.tag()) - 1
+}
+
+/// Reads one subject with its records.
+pub fn get(tree: &sled::Tree, code: &SubjectCode) -> Result<Option<SubjectEntry>> {
     let key = keys::subject(code);
-    tree.get(key)?
-        .map(|v| codec::decode(&v, "subjects", &key))
-        .transpose()
+    tree.get(key)?.map(|v| decode(&key, &v)).transpose()
 }
 
-/// Adds a subject to a batch.
-pub fn put(batch: &mut sled::Batch, subject: &Subject) {
-    batch.insert(&keys::subject(&subject.code), codec::encode(subject));
+/// Adds a subject with its records to a batch.
+pub fn put(batch: &mut sled::Batch, entry: &SubjectEntry) {
+    let header = codec::encode_body(&entry.subject);
+    let columns = entry.columns.each_ref().map(codec::encode_body);
+    let value = codec::frame(&[&header, &columns[0], &columns[1], &columns[2]]);
+    batch.insert(&keys::subject(&entry.subject.code), value);
 }
 
-/// Every subject, in code order.
-pub fn scan(tree: &sled::Tree) -> impl Iterator<Item = Result<Subject>> + '_ {
+/// Decodes a stored subject and checks its invariants.
+pub fn decode(key: &[u8], value: &[u8]) -> Result<SubjectEntry> {
+    let [header, basic, dishonesty, other] = codec::unframe::<4>(value, "subjects", key)?;
+    let subject: Subject = codec::decode_body(header, "subjects", key)?;
+    let mut columns: [Vec<Record>; 3] = [Vec::new(), Vec::new(), Vec::new()];
+    for (i, (bytes, category)) in [basic, dishonesty, other]
+        .into_iter()
+        .zip(Category::ALL)
+        .enumerate()
+    {
+        let records: Vec<Record> = codec::decode_body(bytes, "subjects", key)?;
+        if let Some(bad) = records
+            .iter()
+            .find(|r| r.versions.is_empty() || r.category != category)
+        {
+            return Err(Error::Corrupt {
+                tree: "subjects",
+                key: keys::describe(key),
+                reason: format!(
+                    "record {} has no version or the wrong category",
+                    bad.record_id.0
+                ),
+            });
+        }
+        columns[i] = records;
+    }
+    if key.get(1..) != Some(subject.code.as_bytes().as_slice()) {
+        return Err(Error::Corrupt {
+            tree: "subjects",
+            key: keys::describe(key),
+            reason: "the value is another subject's".to_string(),
+        });
+    }
+    Ok(SubjectEntry { subject, columns })
+}
+
+/// Every subject with its records, in code order.
+pub fn scan(tree: &sled::Tree) -> impl Iterator<Item = Result<SubjectEntry>> + '_ {
     tree.scan_prefix([keys::SUBJECTS]).map(|item| {
         let (k, v) = item?;
-        codec::decode(&v, "subjects", &k)
+        decode(&k, &v)
     })
 }

@@ -1,6 +1,7 @@
 //! Applying validated submissions: one chunk of input becomes one atomic sled batch.
 //!
-//! The writer reads what it needs (provider-index entries, columns, subjects) into an overlay,
+//! The writer reads what it needs (subjects with their columns, provider-index buckets) into an
+//! overlay,
 //! applies each submission to the overlay in input order, then writes every touched value, the
 //! counters, a change-log entry and a collection-log entry in one `apply_batch`. sled applies a
 //! batch atomically for readers and across a crash, so the store never holds half a chunk, and
@@ -11,11 +12,11 @@
 
 use super::meta::Counters;
 use super::provider_index::IndexEntry;
-use super::{changelog, collection_log, keys, meta, provider_index, records, subjects};
+use super::subjects::SubjectEntry;
+use super::{changelog, collection_log, keys, meta, provider_index, subjects};
 use crate::domain::code::SubjectCode;
 use crate::domain::date::Date;
 use crate::domain::record::{Record, RecordId, Subject, Submission, Version};
-use crate::domain::Category;
 use crate::error::Result;
 use std::collections::{BTreeSet, HashMap};
 
@@ -67,12 +68,10 @@ pub struct ChunkWriter<'a> {
     tree: &'a sled::Tree,
     counters: Counters,
     collected_on: Date,
-    columns: HashMap<(SubjectCode, Category), Vec<Record>>,
-    dirty_columns: BTreeSet<(SubjectCode, Category)>,
-    subjects: HashMap<SubjectCode, Option<Subject>>,
+    subjects: HashMap<SubjectCode, Option<SubjectEntry>>,
     dirty_subjects: BTreeSet<SubjectCode>,
-    index: HashMap<(String, String), Option<IndexEntry>>,
-    new_index: Vec<(String, String)>,
+    buckets: HashMap<(String, u16), Vec<IndexEntry>>,
+    dirty_buckets: BTreeSet<(String, u16)>,
     counts: ChunkCounts,
 }
 
@@ -83,56 +82,45 @@ impl<'a> ChunkWriter<'a> {
             tree,
             counters,
             collected_on,
-            columns: HashMap::new(),
-            dirty_columns: BTreeSet::new(),
             subjects: HashMap::new(),
             dirty_subjects: BTreeSet::new(),
-            index: HashMap::new(),
-            new_index: Vec::new(),
+            buckets: HashMap::new(),
+            dirty_buckets: BTreeSet::new(),
             counts: ChunkCounts::default(),
         }
     }
 
     /// Reads, in parallel and in key order, everything `apply` will need for these submissions
-    /// (provider-index entries, columns, subjects), so the sequential apply finds it in memory.
+    /// (their subjects and provider-index buckets), so the sequential apply finds it in memory.
     pub fn prefetch<'s>(&mut self, subs: impl Iterator<Item = &'s Submission>) -> Result<()> {
         use rayon::prelude::*;
-        let mut ids = Vec::new();
-        let mut columns = Vec::new();
         let mut codes = Vec::new();
+        let mut buckets = Vec::new();
         for sub in subs {
-            ids.push((sub.provider.clone(), sub.provider_record_id.clone()));
-            columns.push((sub.subject, sub.category));
             codes.push(sub.subject);
+            let bucket = provider_index::bucket_of(&sub.provider_record_id);
+            buckets.push((sub.provider.clone(), bucket));
         }
-        columns.sort_unstable();
-        columns.dedup();
-        ids.sort_unstable();
-        ids.dedup();
         codes.sort_unstable();
         codes.dedup();
+        buckets.sort_unstable();
+        buckets.dedup();
+        codes.retain(|c| !self.subjects.contains_key(c));
+        buckets.retain(|b| !self.buckets.contains_key(b));
         let tree = self.tree;
-        let got_ids: Vec<Option<IndexEntry>> = ids
-            .par_iter()
-            .map(|(p, r)| provider_index::get(tree, p, r))
-            .collect::<Result<_>>()?;
-        let got_columns: Vec<Vec<Record>> = columns
-            .par_iter()
-            .map(|(code, cat)| records::get_column(tree, code, *cat))
-            .collect::<Result<_>>()?;
-        let got_subjects: Vec<Option<Subject>> = codes
-            .par_iter()
-            .map(|code| subjects::get(tree, code))
-            .collect::<Result<_>>()?;
-        for (k, v) in ids.into_iter().zip(got_ids) {
-            self.index.entry(k).or_insert(v);
-        }
-        for (k, v) in columns.into_iter().zip(got_columns) {
-            self.columns.entry(k).or_insert(v);
-        }
-        for (k, v) in codes.into_iter().zip(got_subjects) {
-            self.subjects.entry(k).or_insert(v);
-        }
+        let (got_subjects, got_buckets) = rayon::join(
+            || -> Result<Vec<Option<SubjectEntry>>> {
+                codes.par_iter().map(|c| subjects::get(tree, c)).collect()
+            },
+            || -> Result<Vec<Vec<IndexEntry>>> {
+                buckets
+                    .par_iter()
+                    .map(|(p, b)| provider_index::get_bucket(tree, p, *b))
+                    .collect()
+            },
+        );
+        self.subjects.extend(codes.into_iter().zip(got_subjects?));
+        self.buckets.extend(buckets.into_iter().zip(got_buckets?));
         Ok(())
     }
 
@@ -149,22 +137,26 @@ impl<'a> ChunkWriter<'a> {
     }
 
     fn apply_inner(&mut self, sub: Submission) -> Result<Outcome> {
-        let id_key = (sub.provider.clone(), sub.provider_record_id.clone());
-        let known = match self.index.get(&id_key) {
-            Some(entry) => *entry,
-            None => {
-                let entry = provider_index::get(self.tree, &sub.provider, &sub.provider_record_id)?;
-                self.index.insert(id_key.clone(), entry);
-                entry
-            }
-        };
-        match known {
+        let bucket_key = (
+            sub.provider.clone(),
+            provider_index::bucket_of(&sub.provider_record_id),
+        );
+        let bucket = self.bucket(&bucket_key)?;
+        match provider_index::find(bucket, &sub.provider_record_id).cloned() {
             Some(entry) => self.resubmit(entry, sub),
             None => {
-                self.new_record(sub, id_key)?;
+                self.new_record(sub, bucket_key)?;
                 Ok(Outcome::Accepted)
             }
         }
+    }
+
+    fn bucket(&mut self, key: &(String, u16)) -> Result<&mut Vec<IndexEntry>> {
+        if !self.buckets.contains_key(key) {
+            let loaded = provider_index::get_bucket(self.tree, &key.0, key.1)?;
+            self.buckets.insert(key.clone(), loaded);
+        }
+        Ok(self.buckets.entry(key.clone()).or_default())
     }
 
     fn resubmit(&mut self, entry: IndexEntry, sub: Submission) -> Result<Outcome> {
@@ -184,15 +176,24 @@ impl<'a> ChunkWriter<'a> {
                 sub.category.as_str()
             )));
         }
-        let collected_on = self.collected_on;
-        let collection_seq = self.counters.next_collection_seq;
-        let (code, kind, name) = (sub.subject, sub.kind, sub.content.subject_name.clone());
-        let column = self.column(entry.subject, entry.category)?;
-        let Some(record) = column.iter_mut().find(|r| r.record_id == entry.record_id) else {
+        let (collected_on, collection_seq) = (self.collected_on, self.counters.next_collection_seq);
+        let (name, kind) = (sub.content.subject_name.clone(), sub.kind);
+        let stored = self.subject(sub.subject)?.as_mut().and_then(|e| {
+            e.column_mut(entry.category)
+                .iter_mut()
+                .find(|r| r.record_id == entry.record_id)
+        });
+        let Some(record) = stored else {
             return Err(crate::error::Error::Corrupt {
                 tree: "provider_index",
-                key: keys::describe(&keys::provider_index(&sub.provider, &sub.provider_record_id)),
-                reason: format!("points at record {} which its column lacks", entry.record_id.0),
+                key: keys::describe(&keys::provider_bucket(
+                    &sub.provider,
+                    provider_index::bucket_of(&sub.provider_record_id),
+                )),
+                reason: format!(
+                    "points at record {} which its subject lacks",
+                    entry.record_id.0
+                ),
             });
         };
         if record.current().content == sub.content {
@@ -205,15 +206,26 @@ impl<'a> ChunkWriter<'a> {
             collection_seq,
             content: sub.content,
         });
-        self.dirty_columns.insert((entry.subject, entry.category));
-        self.touch_subject(&code, &name, kind)?;
+        self.dirty_subjects.insert(sub.subject);
+        self.touch_subject(sub.subject, &name, kind)?;
         Ok(Outcome::NewVersion)
     }
 
-    fn new_record(&mut self, sub: Submission, id_key: (String, String)) -> Result<()> {
+    fn new_record(&mut self, sub: Submission, bucket_key: (String, u16)) -> Result<()> {
         let record_id = RecordId(self.counters.next_record_id);
         self.counters.next_record_id += 1;
         let name = sub.content.subject_name.clone();
+        provider_index::insert(
+            self.bucket(&bucket_key)?,
+            IndexEntry {
+                provider_record_id: sub.provider_record_id.clone(),
+                subject: sub.subject,
+                category: sub.category,
+                record_id,
+            },
+        );
+        self.dirty_buckets.insert(bucket_key);
+        self.touch_subject(sub.subject, &name, sub.kind)?;
         let record = Record {
             record_id,
             category: sub.category,
@@ -226,60 +238,53 @@ impl<'a> ChunkWriter<'a> {
                 content: sub.content,
             }],
         };
-        self.column(sub.subject, sub.category)?.push(record);
-        self.dirty_columns.insert((sub.subject, sub.category));
-        let entry = IndexEntry {
-            subject: sub.subject,
-            category: sub.category,
-            record_id,
-        };
-        self.index.insert(id_key.clone(), Some(entry));
-        self.new_index.push(id_key);
-        self.touch_subject(&sub.subject, &name, sub.kind)
+        if let Some(entry) = self.subject(sub.subject)? {
+            entry.column_mut(sub.category).push(record);
+        }
+        Ok(())
     }
 
-    fn column(&mut self, code: SubjectCode, category: Category) -> Result<&mut Vec<Record>> {
+    fn subject(&mut self, code: SubjectCode) -> Result<&mut Option<SubjectEntry>> {
         use std::collections::hash_map::Entry;
-        match self.columns.entry((code, category)) {
+        match self.subjects.entry(code) {
             Entry::Occupied(e) => Ok(e.into_mut()),
-            Entry::Vacant(e) => Ok(e.insert(records::get_column(self.tree, &code, category)?)),
+            Entry::Vacant(e) => Ok(e.insert(subjects::get(self.tree, &code)?)),
         }
     }
 
+    /// Creates the subject if new, and records a change of name.
     fn touch_subject(
         &mut self,
-        code: &SubjectCode,
+        code: SubjectCode,
         name: &str,
         kind: crate::domain::SubjectKind,
     ) -> Result<()> {
-        let slot = match self.subjects.entry(*code) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => e.insert(subjects::get(self.tree, code)?),
-        };
+        let (collected_on, next_id) = (self.collected_on, self.counters.next_subject_id);
+        let slot = self.subject(code)?;
         match slot {
-            Some(subject) => {
+            Some(entry) => {
+                let subject = &mut entry.subject;
                 if subject.name != name {
                     let old = std::mem::replace(&mut subject.name, name.to_string());
                     subject.former_names.retain(|n| n != name);
                     if !subject.former_names.contains(&old) {
                         subject.former_names.push(old);
                     }
-                    self.dirty_subjects.insert(*code);
                 }
             }
             None => {
-                *slot = Some(Subject {
-                    code: *code,
+                *slot = Some(SubjectEntry::new(Subject {
+                    code,
                     kind,
                     name: name.to_string(),
                     former_names: Vec::new(),
-                    subject_id: self.counters.next_subject_id,
-                    first_collected_on: self.collected_on,
-                });
+                    subject_id: next_id,
+                    first_collected_on: collected_on,
+                }));
                 self.counters.next_subject_id += 1;
-                self.dirty_subjects.insert(*code);
             }
         }
+        self.dirty_subjects.insert(code);
         Ok(())
     }
 
@@ -287,24 +292,17 @@ impl<'a> ChunkWriter<'a> {
     pub fn commit(mut self, info: ChunkInfo, at_unix_ms: i64) -> Result<(Counters, ChunkCounts)> {
         self.counts.rejected += info.rejected_before;
         let mut batch = sled::Batch::default();
-        let mut touched: BTreeSet<SubjectCode> = BTreeSet::new();
-        for key in &self.dirty_columns {
-            if let Some(column) = self.columns.get(key) {
-                records::put_column(&mut batch, &key.0, key.1, column);
-                touched.insert(key.0);
-            }
-        }
         for code in &self.dirty_subjects {
-            if let Some(Some(subject)) = self.subjects.get(code) {
-                subjects::put(&mut batch, subject);
-                touched.insert(*code);
+            if let Some(Some(entry)) = self.subjects.get(code) {
+                subjects::put(&mut batch, entry);
             }
         }
-        for id_key in &self.new_index {
-            if let Some(Some(entry)) = self.index.get(id_key) {
-                provider_index::put(&mut batch, &id_key.0, &id_key.1, entry);
+        for key in &self.dirty_buckets {
+            if let Some(entries) = self.buckets.get(key) {
+                provider_index::put_bucket(&mut batch, &key.0, key.1, entries);
             }
         }
+        let touched = std::mem::take(&mut self.dirty_subjects);
         let collection_seq = self.counters.next_collection_seq;
         self.counters.next_collection_seq += 1;
         if !touched.is_empty() {

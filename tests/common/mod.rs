@@ -107,7 +107,10 @@ pub fn ingest_jsonl(
 }
 
 /// A subject that must be in the store.
-pub fn must_get(store: &Store, code: &SubjectCode) -> Result<SubjectRecords, Box<dyn std::error::Error>> {
+pub fn must_get(
+    store: &Store,
+    code: &SubjectCode,
+) -> Result<SubjectRecords, Box<dyn std::error::Error>> {
     store
         .subject(code)?
         .ok_or_else(|| format!("subject {code:?} is not in the store").into())
