@@ -128,6 +128,7 @@ fn ingest_json_get_and_stats_print_their_documented_shapes() -> TestResult {
         json!([{
             "file": file_arg,
             "line": 3,
+            "kind": "refused",
             "reason": "item \"NO-SUCH-ITEM\" is not in the catalog (Art. 15)",
         }])
     );

@@ -14,7 +14,7 @@ pub fn run(data_dir: &Path, today: Date, code: &str) -> anyhow::Result<i32> {
             return Ok(1);
         }
     };
-    let store = super::open_store(data_dir)?;
+    let store = super::open_existing_store(data_dir)?;
     let Some(found) = store.subject(&parsed.code)? else {
         eprintln!(
             "credstore: no subject {} in the store",

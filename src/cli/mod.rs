@@ -62,8 +62,20 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
     })
 }
 
-/// Opens the store in `dir`, naming the directory in the error.
+/// Opens (or creates) the store in `dir`, naming the directory in the error.
 pub fn open_store(dir: &std::path::Path) -> anyhow::Result<credstore::Store> {
     use anyhow::Context;
     credstore::Store::open(dir).with_context(|| format!("opening the store in {}", dir.display()))
+}
+
+/// Opens an existing store for a command that only reads: a mistyped `--data-dir` is an error,
+/// not a new empty store.
+pub fn open_existing_store(dir: &std::path::Path) -> anyhow::Result<credstore::Store> {
+    if !dir.join("sled").is_dir() {
+        anyhow::bail!(
+            "no store in {} (create one with `credstore ingest` or `credstore demo`)",
+            dir.display()
+        );
+    }
+    open_store(dir)
 }

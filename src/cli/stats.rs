@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::Path;
 
 pub fn run(data_dir: &Path, json: bool) -> anyhow::Result<i32> {
-    let store = super::open_store(data_dir)?;
+    let store = super::open_existing_store(data_dir)?;
     let stats = store.stats()?;
     let mut out = std::io::stdout().lock();
     if json {

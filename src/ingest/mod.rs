@@ -114,8 +114,25 @@ pub struct Reject {
     pub file: String,
     /// The 1-based line number (for CSV, the line the row starts on).
     pub line: u64,
-    /// Why.
+    /// A stable word for the kind of problem: `syntax`, `encoding`, `too_long`, `prohibited`,
+    /// `field`, `refused` (the catalog's or the law's rules) or `conflict` (what is stored).
+    pub kind: &'static str,
+    /// Why, for a person.
     pub reason: String,
+}
+
+impl LineError {
+    /// The stable kind word used in [`Reject::kind`].
+    pub fn kind(&self) -> &'static str {
+        match self {
+            LineError::Syntax(_) => "syntax",
+            LineError::Encoding(_) => "encoding",
+            LineError::TooLong { .. } => "too_long",
+            LineError::Prohibited { .. } => "prohibited",
+            LineError::Field { .. } => "field",
+            LineError::Refused(_) => "refused",
+        }
+    }
 }
 
 /// What an ingest did.
@@ -138,11 +155,12 @@ pub struct IngestReport {
 }
 
 impl IngestReport {
-    fn reject(&mut self, max: usize, file: &str, line: u64, reason: String) {
+    fn reject(&mut self, max: usize, file: &str, line: u64, kind: &'static str, reason: String) {
         if self.rejects.len() < max {
             self.rejects.push(Reject {
                 file: file.to_string(),
                 line,
+                kind,
                 reason,
             });
         }
@@ -182,6 +200,8 @@ impl Store {
     ) -> Result<IngestReport> {
         check_provider(provider)?;
         let mut report = IngestReport::default();
+        // Every file is checked (known type, readable) before any is ingested.
+        let mut opened = Vec::with_capacity(paths.len());
         for path in paths {
             let path = path.as_ref();
             let format = FileFormat::from_path(path).ok_or_else(|| Error::Io {
@@ -195,8 +215,16 @@ impl Store {
                 path: path.to_path_buf(),
                 source,
             })?;
-            let name = path.display().to_string();
-            self.ingest_stream(provider, &name, format, file, options, &mut report)?;
+            opened.push((path.display().to_string(), format, file));
+        }
+        for (name, format, file) in opened {
+            if let Err(e) = self.ingest_stream(provider, &name, format, file, options, &mut report)
+            {
+                // The files before this one are stored: make them durable before giving up, so
+                // a re-run (which skips them as duplicates) starts from a known state.
+                self.flush()?;
+                return Err(e);
+            }
         }
         self.flush()?;
         Ok(report)
@@ -281,17 +309,17 @@ impl ChunkSink<'_> {
         for (line, item) in chunk {
             let refused = match item {
                 Ok(sub) => match writer.apply(sub)? {
-                    Outcome::Refused(reason) => Some(reason),
+                    Outcome::Refused(reason) => Some(("conflict", reason)),
                     _ => None,
                 },
                 Err(e) => {
                     rejected_before += 1;
-                    Some(e.to_string())
+                    Some((e.kind(), e.to_string()))
                 }
             };
-            if let Some(reason) = refused {
-                self.report
-                    .reject(self.options.max_rejects_kept, self.name, line, reason);
+            if let Some((kind, reason)) = refused {
+                let max = self.options.max_rejects_kept;
+                self.report.reject(max, self.name, line, kind, reason);
             }
         }
         let info = ChunkInfo {
