@@ -119,6 +119,24 @@ pub fn decode_body<T: DeserializeOwned>(bytes: &[u8], tree: &'static str, key: &
     Ok(value)
 }
 
+/// Appends one item to a temporary stream (no version byte: such streams live only for the
+/// duration of one operation and are never read by another build).
+pub fn write_item<T: Serialize, W: std::io::Write>(value: &T, out: &mut W) -> std::io::Result<()> {
+    bincode::serde::encode_into_std_write(value, out, config())
+        .map(|_| ())
+        .map_err(std::io::Error::other)
+}
+
+/// Reads the next item of a stream written by [`write_item`]; `None` at its end.
+pub fn read_item<T: DeserializeOwned, R: std::io::BufRead>(input: &mut R) -> std::io::Result<Option<T>> {
+    if input.fill_buf()?.is_empty() {
+        return Ok(None);
+    }
+    bincode::serde::decode_from_std_read(input, config())
+        .map(Some)
+        .map_err(std::io::Error::other)
+}
+
 /// Decodes a value written by [`encode`]; `tree` and `key` name the value in the error.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8], tree: &'static str, key: &[u8]) -> Result<T> {
     let corrupt = |reason: String| Error::Corrupt {

@@ -186,7 +186,7 @@ pub fn check_provider(provider: &str) -> Result<()> {
 }
 
 /// A chunk of lines waiting for the writer: each already validated, or refused.
-type Chunk = Vec<(u64, std::result::Result<Submission, LineError>)>;
+pub(crate) type Chunk = Vec<(u64, std::result::Result<Submission, LineError>)>;
 
 impl Store {
     /// Ingests provider files in order, then flushes. Returns only when every accepted line is
@@ -255,16 +255,6 @@ impl Store {
         options: &IngestOptions,
         report: &mut IngestReport,
     ) -> Result<()> {
-        let (prefix, reader) = input::peek(reader).map_err(|source| io_error(name, source))?;
-        if options.encoding == InputEncoding::Utf8 {
-            if let Some(encoding) = input::sniff(&prefix) {
-                return Err(Error::Encoding {
-                    path: name.into(),
-                    encoding,
-                });
-            }
-        }
-        let mut hashing = input::HashingReader::new(reader);
         report.files += 1;
         let cx = validate::Context {
             provider,
@@ -278,11 +268,41 @@ impl Store {
             options,
             report,
         };
-        match format {
-            FileFormat::JsonLines => read_jsonl(&mut hashing, &cx, options, &mut sink)?,
-            FileFormat::Csv => read_csv(&mut hashing, &cx, options, &mut sink)?,
+        read_file(reader, format, &cx, options, &mut sink)
+    }
+}
+
+/// Where validated chunks go: straight into the store, or into a bulk load's sorted runs.
+pub(crate) trait Consumer: Send {
+    /// The file being read, as given.
+    fn name(&self) -> &str;
+    /// Takes one chunk (lines in input order), the SHA-256 of its input, and on the file's last
+    /// chunk the file's SHA-256.
+    fn consume(&mut self, chunk: Chunk, sha: [u8; 32], file_sha256: Option<[u8; 32]>) -> Result<()>;
+}
+
+/// Reads one file (after checking its encoding) and hands its validated chunks to `consumer`.
+pub(crate) fn read_file<R: Read, C: Consumer>(
+    reader: R,
+    format: FileFormat,
+    cx: &validate::Context<'_>,
+    options: &IngestOptions,
+    consumer: &mut C,
+) -> Result<()> {
+    let name = consumer.name().to_string();
+    let (prefix, reader) = input::peek(reader).map_err(|source| io_error(&name, source))?;
+    if options.encoding == InputEncoding::Utf8 {
+        if let Some(encoding) = input::sniff(&prefix) {
+            return Err(Error::Encoding {
+                path: name.into(),
+                encoding,
+            });
         }
-        Ok(())
+    }
+    let mut hashing = input::HashingReader::new(reader);
+    match format {
+        FileFormat::JsonLines => read_jsonl(&mut hashing, cx, options, consumer),
+        FileFormat::Csv => read_csv(&mut hashing, cx, options, consumer),
     }
 }
 
@@ -295,8 +315,12 @@ struct ChunkSink<'a> {
     report: &'a mut IngestReport,
 }
 
-impl ChunkSink<'_> {
-    fn commit(&mut self, chunk: Chunk, sha: [u8; 32], file_sha256: Option<[u8; 32]>) -> Result<()> {
+impl Consumer for ChunkSink<'_> {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn consume(&mut self, chunk: Chunk, sha: [u8; 32], file_sha256: Option<[u8; 32]>) -> Result<()> {
         let lines = (
             chunk.first().map_or(0, |c| c.0),
             chunk.last().map_or(0, |c| c.0),
@@ -348,9 +372,9 @@ struct Pipeline {
 }
 
 impl Pipeline {
-    fn push<T: Send>(
+    fn push<T: Send, C: Consumer>(
         &mut self,
-        sink: &mut ChunkSink<'_>,
+        sink: &mut C,
         raw: Vec<(u64, T)>,
         parse: impl Fn(T) -> std::result::Result<Submission, LineError> + Sync,
         sha: [u8; 32],
@@ -365,7 +389,7 @@ impl Pipeline {
             },
             || {
                 previous.map_or(Ok(()), |(chunk, sha, file_sha)| {
-                    sink.commit(chunk, sha, file_sha)
+                    sink.consume(chunk, sha, file_sha)
                 })
             },
         );
@@ -374,21 +398,21 @@ impl Pipeline {
         Ok(())
     }
 
-    fn finish(&mut self, sink: &mut ChunkSink<'_>) -> Result<()> {
+    fn finish<C: Consumer>(&mut self, sink: &mut C) -> Result<()> {
         match self.pending.take() {
-            Some((chunk, sha, file_sha)) => sink.commit(chunk, sha, file_sha),
+            Some((chunk, sha, file_sha)) => sink.consume(chunk, sha, file_sha),
             None => Ok(()),
         }
     }
 }
 
-fn read_jsonl<R: Read>(
+fn read_jsonl<R: Read, C: Consumer>(
     reader: &mut input::HashingReader<R>,
     cx: &validate::Context<'_>,
     options: &IngestOptions,
-    sink: &mut ChunkSink<'_>,
+    sink: &mut C,
 ) -> Result<()> {
-    let name = sink.name.to_string();
+    let name = sink.name().to_string();
     let mut lines = LineReader::new(
         BufReader::with_capacity(1 << 16, reader),
         input::MAX_LINE_BYTES,
@@ -440,13 +464,13 @@ fn jsonl_line(
     validate::validate(jsonl::parse_line(&text)?, cx)
 }
 
-fn read_csv<R: Read>(
+fn read_csv<R: Read, C: Consumer>(
     reader: &mut input::HashingReader<R>,
     cx: &validate::Context<'_>,
     options: &IngestOptions,
-    sink: &mut ChunkSink<'_>,
+    sink: &mut C,
 ) -> Result<()> {
-    let name = sink.name.to_string();
+    let name = sink.name().to_string();
     let mut rdr = ::csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -472,7 +496,7 @@ fn read_csv<R: Read>(
                             .map_err(|e| io_error(&name, e))?;
                         let chunk = vec![(1, Err(LineError::Syntax(format!("header: {e}"))))];
                         pipeline.finish(sink)?;
-                        return sink.commit(chunk, [0; 32], Some(rest.digest()));
+                        return sink.consume(chunk, [0; 32], Some(rest.digest()));
                     }
                 },
                 Some(_) if record.iter().all(|c| c.iter().all(u8::is_ascii_whitespace)) => {}

@@ -13,7 +13,7 @@
 use super::meta::Counters;
 use super::provider_index::IndexEntry;
 use super::subjects::SubjectEntry;
-use super::{changelog, collection_log, keys, meta, provider_index, subjects};
+use super::{changelog, collection_log, meta, provider_index, subjects};
 use crate::domain::code::SubjectCode;
 use crate::domain::date::Date;
 use crate::domain::record::{Record, RecordId, Subject, Submission, Version};
@@ -127,13 +127,19 @@ impl<'a> ChunkWriter<'a> {
     /// Applies one submission to the overlay.
     pub fn apply(&mut self, sub: Submission) -> Result<Outcome> {
         let outcome = self.apply_inner(sub)?;
+        if matches!(outcome, Outcome::Refused(_)) {
+            self.count(&outcome);
+        }
+        Ok(outcome)
+    }
+
+    fn count(&mut self, outcome: &Outcome) {
         match outcome {
             Outcome::Accepted => self.counts.accepted += 1,
             Outcome::Duplicate => self.counts.duplicates += 1,
             Outcome::NewVersion => self.counts.new_versions += 1,
             Outcome::Refused(_) => self.counts.rejected += 1,
         }
-        Ok(outcome)
     }
 
     fn apply_inner(&mut self, sub: Submission) -> Result<Outcome> {
@@ -142,13 +148,26 @@ impl<'a> ChunkWriter<'a> {
             provider_index::bucket_of(&sub.provider_record_id),
         );
         let bucket = self.bucket(&bucket_key)?;
-        match provider_index::find(bucket, &sub.provider_record_id).cloned() {
-            Some(entry) => self.resubmit(entry, sub),
-            None => {
-                self.new_record(sub, bucket_key)?;
-                Ok(Outcome::Accepted)
+        if let Some(entry) = provider_index::find(bucket, &sub.provider_record_id) {
+            if let Some(reason) = conflict(entry, &sub) {
+                return Ok(Outcome::Refused(reason));
             }
+            let record_id = entry.record_id;
+            return self.apply_decided(sub, record_id);
         }
+        let record_id = RecordId(self.counters.next_record_id);
+        provider_index::insert(
+            self.bucket(&bucket_key)?,
+            IndexEntry {
+                provider_record_id: sub.provider_record_id.clone(),
+                subject: sub.subject,
+                category: sub.category,
+                record_id,
+            },
+        );
+        self.counters.next_record_id += 1;
+        self.dirty_buckets.insert(bucket_key);
+        self.apply_decided(sub, record_id)
     }
 
     fn bucket(&mut self, key: &(String, u16)) -> Result<&mut Vec<IndexEntry>> {
@@ -159,89 +178,62 @@ impl<'a> ChunkWriter<'a> {
         Ok(self.buckets.entry(key.clone()).or_default())
     }
 
-    fn resubmit(&mut self, entry: IndexEntry, sub: Submission) -> Result<Outcome> {
-        if entry.subject != sub.subject {
-            return Ok(Outcome::Refused(format!(
-                "provider record id {:?} is already stored for subject {}; a record cannot move to another subject",
-                sub.provider_record_id,
-                entry.subject.masked()
-            )));
-        }
-        if entry.category != sub.category {
-            return Ok(Outcome::Refused(format!(
-                "provider record id {:?} is stored as a {} record; item {} is {} (a record keeps its category)",
-                sub.provider_record_id,
-                entry.category.as_str(),
-                sub.content.item,
-                sub.category.as_str()
-            )));
-        }
-        let (collected_on, collection_seq) = (self.collected_on, self.counters.next_collection_seq);
-        let (name, kind) = (sub.content.subject_name.clone(), sub.kind);
-        let stored = self.subject(sub.subject)?.as_mut().and_then(|e| {
-            e.column_mut(entry.category)
-                .iter_mut()
-                .find(|r| r.record_id == entry.record_id)
-        });
-        let Some(record) = stored else {
-            return Err(crate::error::Error::Corrupt {
-                tree: "provider_index",
-                key: keys::describe(&keys::provider_bucket(
-                    &sub.provider,
-                    provider_index::bucket_of(&sub.provider_record_id),
-                )),
-                reason: format!(
-                    "points at record {} which its subject lacks",
-                    entry.record_id.0
-                ),
-            });
-        };
-        if record.current().content == sub.content {
-            return Ok(Outcome::Duplicate);
-        }
-        let version = record.current().version + 1;
-        record.versions.push(Version {
-            version,
-            collected_on,
-            collection_seq,
-            content: sub.content,
-        });
-        self.dirty_subjects.insert(sub.subject);
-        self.touch_subject(sub.subject, &name, kind)?;
-        Ok(Outcome::NewVersion)
+    /// Applies a submission whose record id the provider index already decided: a duplicate of
+    /// the record's current version, a new version, or the record's first version (also when an
+    /// interrupted bulk load reserved the id in the index but never wrote the record).
+    pub fn apply_decided(&mut self, sub: Submission, record_id: RecordId) -> Result<Outcome> {
+        let outcome = self.apply_decided_inner(sub, record_id)?;
+        self.count(&outcome);
+        Ok(outcome)
     }
 
-    fn new_record(&mut self, sub: Submission, bucket_key: (String, u16)) -> Result<()> {
-        let record_id = RecordId(self.counters.next_record_id);
-        self.counters.next_record_id += 1;
-        let name = sub.content.subject_name.clone();
-        provider_index::insert(
-            self.bucket(&bucket_key)?,
-            IndexEntry {
-                provider_record_id: sub.provider_record_id.clone(),
-                subject: sub.subject,
-                category: sub.category,
-                record_id,
-            },
-        );
-        self.dirty_buckets.insert(bucket_key);
-        self.touch_subject(sub.subject, &name, sub.kind)?;
-        let record = Record {
-            record_id,
-            category: sub.category,
-            provider: sub.provider,
-            provider_record_id: sub.provider_record_id,
-            versions: vec![Version {
-                version: 1,
-                collected_on: self.collected_on,
-                collection_seq: self.counters.next_collection_seq,
-                content: sub.content,
-            }],
-        };
-        if let Some(entry) = self.subject(sub.subject)? {
-            entry.column_mut(sub.category).push(record);
+    fn apply_decided_inner(&mut self, sub: Submission, record_id: RecordId) -> Result<Outcome> {
+        let stored = self.subject(sub.subject)?.as_ref().and_then(|e| {
+            e.column(sub.category)
+                .iter()
+                .find(|r| r.record_id == record_id)
+                .map(|r| r.current().content == sub.content)
+        });
+        if stored == Some(true) {
+            return Ok(Outcome::Duplicate);
         }
-        Ok(())
+        self.touch_subject(sub.subject, &sub.content.subject_name, sub.kind)?;
+        let (collected_on, collection_seq) = (self.collected_on, self.counters.next_collection_seq);
+        let Some(entry) = self.subject(sub.subject)?.as_mut() else {
+            unreachable!("touch_subject creates the subject");
+        };
+        let column = entry.column_mut(sub.category);
+        match column.iter_mut().find(|r| r.record_id == record_id) {
+            Some(record) => {
+                let version = record.current().version + 1;
+                record.versions.push(Version {
+                    version,
+                    collected_on,
+                    collection_seq,
+                    content: sub.content,
+                });
+                Ok(Outcome::NewVersion)
+            }
+            None => {
+                let at = column.partition_point(|r| r.record_id < record_id);
+                column.insert(
+                    at,
+                    Record {
+                        record_id,
+                        category: sub.category,
+                        provider: sub.provider,
+                        provider_record_id: sub.provider_record_id,
+                        versions: vec![Version {
+                            version: 1,
+                            collected_on,
+                            collection_seq,
+                            content: sub.content,
+                        }],
+                    },
+                );
+                Ok(Outcome::Accepted)
+            }
+        }
     }
 
     fn subject(&mut self, code: SubjectCode) -> Result<&mut Option<SubjectEntry>> {
@@ -338,4 +330,25 @@ impl<'a> ChunkWriter<'a> {
         self.tree.apply_batch(batch)?;
         Ok((self.counters, self.counts))
     }
+}
+
+/// Why a submission may not update the record its provider id names, if it may not.
+pub fn conflict(entry: &IndexEntry, sub: &Submission) -> Option<String> {
+    if entry.subject != sub.subject {
+        return Some(format!(
+            "provider record id {:?} is already stored for subject {}; a record cannot move to another subject",
+            sub.provider_record_id,
+            entry.subject.masked()
+        ));
+    }
+    if entry.category != sub.category {
+        return Some(format!(
+            "provider record id {:?} is stored as a {} record; item {} is {} (a record keeps its category)",
+            sub.provider_record_id,
+            entry.category.as_str(),
+            sub.content.item,
+            sub.category.as_str()
+        ));
+    }
+    None
 }
