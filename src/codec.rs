@@ -128,7 +128,9 @@ pub fn write_item<T: Serialize, W: std::io::Write>(value: &T, out: &mut W) -> st
 }
 
 /// Reads the next item of a stream written by [`write_item`]; `None` at its end.
-pub fn read_item<T: DeserializeOwned, R: std::io::BufRead>(input: &mut R) -> std::io::Result<Option<T>> {
+pub fn read_item<T: DeserializeOwned, R: std::io::BufRead>(
+    input: &mut R,
+) -> std::io::Result<Option<T>> {
     if input.fill_buf()?.is_empty() {
         return Ok(None);
     }

@@ -68,21 +68,30 @@ fn changed_content_appends_a_version() -> TestResult {
         &jsonl(&[penalty("P-1", &org, name, 200)]),
     )?;
     assert_eq!((third.duplicates, third.new_versions), (1, 0));
-    // ...while going back to version 1's content is a change from the current one.
+    // ...and so is replaying version 1's content (an old file ingested again, or a sequence of
+    // files re-run after a crash): superseded content is never re-added as a new version.
     let back = ingest_jsonl(
         &store,
         "SAMR-SH",
         "v1.jsonl",
         &jsonl(&[penalty("P-1", &org, name, 100)]),
     )?;
-    assert_eq!(back.new_versions, 1);
+    assert_eq!((back.duplicates, back.new_versions), (1, 0));
+    // A third content is a new version again.
+    let third_content = ingest_jsonl(
+        &store,
+        "SAMR-SH",
+        "v3.jsonl",
+        &jsonl(&[penalty("P-1", &org, name, 300)]),
+    )?;
+    assert_eq!(third_content.new_versions, 1);
     let record = &must_get(&store, &org)?.records[0];
     let amounts: Vec<_> = record
         .versions
         .iter()
         .map(|v| (v.version, v.content.amount_fen))
         .collect();
-    assert_eq!(amounts, [(1, Some(100)), (2, Some(200)), (3, Some(100))]);
+    assert_eq!(amounts, [(1, Some(100)), (2, Some(200)), (3, Some(300))]);
 
     let stats = store.stats()?;
     assert_eq!((stats.records, stats.versions), (1, 3));

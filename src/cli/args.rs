@@ -47,6 +47,17 @@ pub enum Command {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
+    /// Bulk-loads a tree of provider folders (DIR/<PROVIDER>/*.jsonl|csv) as one operation.
+    Load {
+        /// The folder holding one subfolder per provider.
+        dir: PathBuf,
+        /// Print one JSON summary object instead of text.
+        #[arg(long)]
+        json: bool,
+        /// The files' text encoding.
+        #[arg(long, value_enum, default_value_t = EncodingArg::Utf8)]
+        encoding: EncodingArg,
+    },
     /// Prints a subject and its records (every version) as JSON.
     Get {
         /// The subject's code (any case, spaces and full-width characters allowed).

@@ -3,8 +3,9 @@
 use super::args::EncodingArg;
 use anyhow::Context;
 use credstore::domain::date::Date;
+use credstore::ingest::bulk::Source;
 use credstore::ingest::input::InputEncoding;
-use credstore::ingest::{IngestOptions, IngestReport};
+use credstore::ingest::{FileFormat, IngestOptions, IngestReport};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -25,12 +26,68 @@ pub fn run(
     };
     let report = store.ingest_files(provider, files, &options)?;
     let rejects_path = write_rejects(data_dir, provider, rejects, &report)?;
+    print_report(&report, json, rejects_path.as_deref())
+}
+
+/// `credstore load DIR`: every provider folder's files as one bulk load.
+pub fn load(
+    data_dir: &Path,
+    today: Date,
+    dir: &Path,
+    json: bool,
+    encoding: EncodingArg,
+) -> anyhow::Result<i32> {
+    let sources = provider_sources(dir)?;
+    let store = super::open_store(data_dir)?;
+    let mut options = IngestOptions::new(today);
+    options.encoding = match encoding {
+        EncodingArg::Utf8 => InputEncoding::Utf8,
+        EncodingArg::Gb18030 => InputEncoding::Gb18030,
+    };
+    let report = store.ingest_bulk(&sources, &options)?;
+    let rejects_path = write_rejects(data_dir, "load", None, &report)?;
+    print_report(&report, json, rejects_path.as_deref())
+}
+
+/// The files under `dir/<PROVIDER>/`, providers and files in name order.
+pub fn provider_sources(dir: &Path) -> anyhow::Result<Vec<Source>> {
+    let mut providers: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    providers.sort();
+    let mut sources = Vec::new();
+    for p in providers {
+        let provider = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&p)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|f| FileFormat::from_path(f).is_some())
+            .collect();
+        files.sort();
+        sources.extend(files.into_iter().map(|path| Source {
+            provider: provider.clone(),
+            path,
+        }));
+    }
+    Ok(sources)
+}
+
+fn print_report(
+    report: &IngestReport,
+    json: bool,
+    rejects_path: Option<&Path>,
+) -> anyhow::Result<i32> {
     let mut out = std::io::stdout().lock();
     if json {
         serde_json::to_writer(&mut out, &report)?;
         writeln!(out)?;
     } else {
-        print_summary(&mut out, &report, rejects_path.as_deref())?;
+        print_summary(&mut out, report, rejects_path)?;
     }
     Ok(0)
 }

@@ -35,6 +35,11 @@ pub fn run() -> i32 {
             rejects,
             &files,
         ),
+        Command::Load {
+            dir,
+            json,
+            encoding,
+        } => ingest::load(&cli.data_dir, today, &dir, json, encoding),
         Command::Get { code } => get::run(&cli.data_dir, today, &code),
         Command::ValidateCode { codes } => validate_code::run(today, codes),
         Command::Generate {

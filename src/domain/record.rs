@@ -115,7 +115,7 @@ pub struct RecordContent {
 }
 
 /// A validated line of a provider file, ready to be stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Submission {
     /// The provider's registered code.
     pub provider: String,

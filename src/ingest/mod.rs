@@ -6,10 +6,12 @@
 //! report success. Each line stands alone: a bad line is reported with file, line and reason and
 //! the lines around it are kept. Ingesting the same file again changes nothing.
 
+pub mod bulk;
 pub mod csv;
 pub mod fields;
 pub mod input;
 pub mod jsonl;
+pub mod runs;
 pub mod validate;
 
 use crate::domain::date::Date;
@@ -278,7 +280,8 @@ pub(crate) trait Consumer: Send {
     fn name(&self) -> &str;
     /// Takes one chunk (lines in input order), the SHA-256 of its input, and on the file's last
     /// chunk the file's SHA-256.
-    fn consume(&mut self, chunk: Chunk, sha: [u8; 32], file_sha256: Option<[u8; 32]>) -> Result<()>;
+    fn consume(&mut self, chunk: Chunk, sha: [u8; 32], file_sha256: Option<[u8; 32]>)
+        -> Result<()>;
 }
 
 /// Reads one file (after checking its encoding) and hands its validated chunks to `consumer`.
@@ -320,7 +323,12 @@ impl Consumer for ChunkSink<'_> {
         self.name
     }
 
-    fn consume(&mut self, chunk: Chunk, sha: [u8; 32], file_sha256: Option<[u8; 32]>) -> Result<()> {
+    fn consume(
+        &mut self,
+        chunk: Chunk,
+        sha: [u8; 32],
+        file_sha256: Option<[u8; 32]>,
+    ) -> Result<()> {
         let lines = (
             chunk.first().map_or(0, |c| c.0),
             chunk.last().map_or(0, |c| c.0),
@@ -528,7 +536,7 @@ fn read_csv<R: Read, C: Consumer>(
     }
 }
 
-fn io_error(name: &str, source: std::io::Error) -> Error {
+pub(crate) fn io_error(name: &str, source: std::io::Error) -> Error {
     Error::Io {
         path: name.into(),
         source,
@@ -543,7 +551,7 @@ fn csv_error(name: &str, e: ::csv::Error) -> Error {
     io_error(name, source)
 }
 
-fn now_unix_ms() -> i64 {
+pub(crate) fn now_unix_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)

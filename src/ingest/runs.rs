@@ -28,7 +28,7 @@ impl<T, K, F> Sorter<T, K, F>
 where
     T: Serialize + DeserializeOwned + Send,
     K: Ord + Send,
-    F: Fn(&T) -> K + Sync,
+    F: Fn(&T) -> K + Sync + Clone,
 {
     /// A sorter spilling runs named `name-N` into `dir` (created if needed) every `limit` items.
     pub fn new(dir: PathBuf, name: &'static str, limit: usize, key: F) -> io::Result<Self> {
@@ -76,14 +76,18 @@ where
         for (i, path) in self.runs.iter().enumerate() {
             let mut reader = BufReader::with_capacity(1 << 18, File::open(path)?);
             if let Some(item) = codec::read_item::<T, _>(&mut reader)? {
-                heap.push(Reverse(Head { key: (self.key)(&item), run: i, item }));
+                heap.push(Reverse(Head {
+                    key: (self.key)(&item),
+                    run: i,
+                    item,
+                }));
             }
             readers.push(reader);
         }
         Ok(Merged {
             readers,
             heap,
-            key: self.key,
+            key: self.key.clone(),
             runs: std::mem::take(&mut self.runs),
         })
     }
@@ -170,6 +174,10 @@ mod tests {
         expected.sort();
         let got: Vec<u64> = sorter.into_sorted().unwrap().map(Result::unwrap).collect();
         assert_eq!(got, expected);
-        assert_eq!(std::fs::read_dir(dir.path().join("runs")).unwrap().count(), 0, "runs removed");
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("runs")).unwrap().count(),
+            0,
+            "runs removed"
+        );
     }
 }

@@ -5,6 +5,7 @@
 //! the engine can be tuned or replaced without touching the domain. The key layout of every
 //! keyspace is in [`keys`] and at the top of each keyspace's module; FORMAT.md has it whole.
 
+pub mod bulk;
 pub mod changelog;
 pub mod collection_log;
 pub mod keys;

@@ -25,7 +25,7 @@ use std::collections::{BTreeSet, HashMap};
 pub enum Outcome {
     /// Stored as a new record.
     Accepted,
-    /// Identical to the record's current version: nothing written.
+    /// Identical to one of the record's stored versions: nothing written.
     Duplicate,
     /// Stored as a new version of a known record.
     NewVersion,
@@ -93,13 +93,32 @@ impl<'a> ChunkWriter<'a> {
     /// Reads, in parallel and in key order, everything `apply` will need for these submissions
     /// (their subjects and provider-index buckets), so the sequential apply finds it in memory.
     pub fn prefetch<'s>(&mut self, subs: impl Iterator<Item = &'s Submission>) -> Result<()> {
+        self.prefetch_inner(subs, true)
+    }
+
+    /// Like [`prefetch`](Self::prefetch), for submissions whose record ids are decided already:
+    /// only their subjects are read.
+    pub fn prefetch_subjects<'s>(
+        &mut self,
+        subs: impl Iterator<Item = &'s Submission>,
+    ) -> Result<()> {
+        self.prefetch_inner(subs, false)
+    }
+
+    fn prefetch_inner<'s>(
+        &mut self,
+        subs: impl Iterator<Item = &'s Submission>,
+        with_buckets: bool,
+    ) -> Result<()> {
         use rayon::prelude::*;
         let mut codes = Vec::new();
         let mut buckets = Vec::new();
         for sub in subs {
             codes.push(sub.subject);
-            let bucket = provider_index::bucket_of(&sub.provider_record_id);
-            buckets.push((sub.provider.clone(), bucket));
+            if with_buckets {
+                let bucket = provider_index::bucket_of(&sub.provider_record_id);
+                buckets.push((sub.provider.clone(), bucket));
+            }
         }
         codes.sort_unstable();
         codes.dedup();
@@ -179,7 +198,7 @@ impl<'a> ChunkWriter<'a> {
     }
 
     /// Applies a submission whose record id the provider index already decided: a duplicate of
-    /// the record's current version, a new version, or the record's first version (also when an
+    /// one of the record's stored versions, a new version, or the record's first version (also when an
     /// interrupted bulk load reserved the id in the index but never wrote the record).
     pub fn apply_decided(&mut self, sub: Submission, record_id: RecordId) -> Result<Outcome> {
         let outcome = self.apply_decided_inner(sub, record_id)?;
@@ -192,8 +211,11 @@ impl<'a> ChunkWriter<'a> {
             e.column(sub.category)
                 .iter()
                 .find(|r| r.record_id == record_id)
-                .map(|r| r.current().content == sub.content)
+                .map(|r| r.versions.iter().any(|v| v.content == sub.content))
         });
+        // NOTE: a line equal to *any* stored version is a duplicate, not only one equal to the
+        // current version: re-running a sequence of files after a crash, or replaying an older
+        // file, must not re-add superseded content as a new version.
         if stored == Some(true) {
             return Ok(Outcome::Duplicate);
         }

@@ -1,0 +1,205 @@
+//! A bulk load gives the same store as ingesting the same files one after another: same counts,
+//! same rejected lines, same subjects, records, versions and contents (ids aside, which a bulk
+//! load assigns in key order).
+
+mod common;
+
+use common::*;
+use credstore::domain::code::SubjectCode;
+use credstore::domain::record::Record;
+use credstore::generate::{generate, GenerateConfig};
+use credstore::ingest::bulk::Source;
+use credstore::Store;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// Provider folders of a generated tree, plus a later resubmission file, as sources in order.
+fn sources(dir: &Path) -> Result<Vec<Source>, Box<dyn std::error::Error>> {
+    let mut out = Vec::new();
+    let mut providers: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    providers.sort();
+    for p in providers {
+        let provider = p
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or("name")?
+            .to_string();
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&p)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        files.sort();
+        for path in files {
+            out.push(Source {
+                provider: provider.clone(),
+                path,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// A second SAMR-SH file: some lines resubmitted unchanged, some changed (new versions), one
+/// moved to another subject (a conflict), and a repeat of a changed line (a duplicate of the new
+/// version).
+fn resubmissions(data: &Path, dir: &Path) -> Result<PathBuf, Box<dyn std::error::Error>> {
+    let text = std::fs::read_to_string(data.join("SAMR-SH/records.jsonl"))?;
+    let good: Vec<serde_json::Value> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|v: &serde_json::Value| v["subject_name"].as_str().is_some_and(|s| !s.is_empty()))
+        .take(60)
+        .collect();
+    let mut lines = Vec::new();
+    for (i, v) in good.iter().enumerate() {
+        let mut v = v.clone();
+        match i % 4 {
+            0 => {}
+            1 | 2 => v["title"] = serde_json::json!(format!("更正后的标题 {i}")),
+            _ => {
+                v["subject_code"] =
+                    serde_json::json!(good[(i + 1) % good.len()]["subject_code"].clone())
+            }
+        }
+        lines.push(v.clone());
+        if i % 4 == 1 {
+            lines.push(v);
+        }
+    }
+    Ok(write_file(dir, "resubmitted.jsonl", jsonl(&lines))?)
+}
+
+/// Everything about a subject that does not depend on the order ids were assigned in.
+type Snapshot = BTreeMap<String, (String, Vec<String>, BTreeMap<(String, String), String>)>;
+
+fn snapshot(
+    store: &Store,
+    codes: &BTreeSet<SubjectCode>,
+) -> Result<Snapshot, Box<dyn std::error::Error>> {
+    let mut out = BTreeMap::new();
+    for code in codes {
+        let Some(found) = store.subject(code)? else {
+            continue;
+        };
+        let records: BTreeMap<(String, String), String> = found
+            .records
+            .iter()
+            .map(|r: &Record| {
+                let versions: Vec<String> = r
+                    .versions
+                    .iter()
+                    .map(|v| format!("{}|{}|{:?}", v.version, v.collected_on, v.content))
+                    .collect();
+                (
+                    (r.provider.clone(), r.provider_record_id.clone()),
+                    format!("{:?}|{}", r.category, versions.join("||")),
+                )
+            })
+            .collect();
+        out.insert(
+            code.as_str().to_string(),
+            (
+                found.subject.name.clone(),
+                found.subject.former_names.clone(),
+                records,
+            ),
+        );
+    }
+    Ok(out)
+}
+
+#[test]
+fn bulk_load_equals_one_file_after_another() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let data = tmp.path().join("data");
+    let config = GenerateConfig {
+        subjects: 1_500,
+        seed: 11,
+        bad_share: 0.05,
+        today: today(),
+    };
+    generate(&config, &data)?;
+    let mut inputs = sources(&data)?;
+    inputs.push(Source {
+        provider: "SAMR-SH".into(),
+        path: resubmissions(&data, tmp.path())?,
+    });
+    let mut options = options();
+    options.chunk_lines = 500; // several chunks and runs-worth of subjects
+
+    let one_by_one = Store::open(tmp.path().join("a"))?;
+    let mut sequential = credstore::ingest::IngestReport::default();
+    for s in &inputs {
+        let r = one_by_one.ingest_files(&s.provider, &[&s.path], &options)?;
+        sequential.lines += r.lines;
+        sequential.accepted += r.accepted;
+        sequential.duplicates += r.duplicates;
+        sequential.new_versions += r.new_versions;
+        sequential.rejected += r.rejected;
+        sequential.rejects.extend(r.rejects);
+    }
+    let bulk_store = Store::open(tmp.path().join("b"))?;
+    let bulk = bulk_store.ingest_bulk(&inputs, &options)?;
+
+    assert!(
+        sequential.new_versions > 0 && sequential.duplicates > 0,
+        "{sequential:?}"
+    );
+    assert_eq!(
+        (
+            bulk.lines,
+            bulk.accepted,
+            bulk.duplicates,
+            bulk.new_versions,
+            bulk.rejected
+        ),
+        (
+            sequential.lines,
+            sequential.accepted,
+            sequential.duplicates,
+            sequential.new_versions,
+            sequential.rejected
+        )
+    );
+    let set = |r: &credstore::ingest::IngestReport| -> BTreeSet<(String, u64, String)> {
+        r.rejects
+            .iter()
+            .map(|x| (x.file.clone(), x.line, x.kind.to_string()))
+            .collect()
+    };
+    assert_eq!(set(&bulk), set(&sequential));
+    assert!(
+        set(&bulk).iter().any(|r| r.2 == "conflict"),
+        "the moved line is a conflict"
+    );
+
+    let codes: BTreeSet<SubjectCode> = one_by_one
+        .changes_since(0)
+        .map(|c| c.map(|c| c.subjects))
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    assert!(codes.len() > 1_000);
+    assert_eq!(
+        snapshot(&bulk_store, &codes)?,
+        snapshot(&one_by_one, &codes)?
+    );
+    assert_eq!(bulk_store.stats()?, one_by_one.stats()?);
+
+    // And it is idempotent: loading the same inputs again stores nothing new.
+    let again = bulk_store.ingest_bulk(&inputs, &options)?;
+    assert_eq!(again.accepted + again.new_versions, 0, "{again:?}");
+    assert_eq!(
+        snapshot(&bulk_store, &codes)?,
+        snapshot(&one_by_one, &codes)?
+    );
+    // No temporary runs are left behind.
+    let leftovers = all_files(&tmp.path().join("b").join("tmp")).unwrap_or_default();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    Ok(())
+}
