@@ -2,9 +2,13 @@
 //!
 //! `cargo bench --bench ingest` (size: `CREDSTORE_BENCH_SUBJECTS`, default 20,000 subjects,
 //! ~100,000 records). Each iteration loads every provider file into a fresh store, including the
-//! final flush. For one run at full scale with disk size and peak memory, see `ingest_scale`.
+//! final flush, file by file (`ingest_files`) and as one bulk load (`ingest_bulk`). For one run
+//! at full scale with disk size and peak memory, see `ingest_scale`.
 
 mod common;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 
@@ -19,11 +23,19 @@ fn ingest(c: &mut Criterion) {
     let mut group = c.benchmark_group("ingest");
     group.sample_size(10);
     group.throughput(Throughput::Elements(records));
-    group.bench_function(format!("{subjects}_subjects_{records}_records"), |b| {
+    group.bench_function(format!("file_by_file/{subjects}_subjects_{records}_records"), |b| {
         b.iter_with_large_drop(|| {
             let dir = tempfile::tempdir().expect("tempdir");
             let store = credstore::Store::open(dir.path()).expect("open");
             common::ingest_all(&store, &data);
+            (store, dir)
+        })
+    });
+    group.bench_function(format!("bulk/{subjects}_subjects_{records}_records"), |b| {
+        b.iter_with_large_drop(|| {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let store = credstore::Store::open(dir.path()).expect("open");
+            common::bulk_all(&store, &data);
             (store, dir)
         })
     });

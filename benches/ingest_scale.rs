@@ -1,10 +1,14 @@
 //! One full-scale ingest with the figures criterion does not give: records/s including the
 //! flush, size on disk, and peak resident memory.
 //!
-//! `cargo bench --bench ingest_scale -- --subjects 1000000` (default 100,000). Generated data is
-//! cached under `target/bench-data/`; generation time is not counted.
+//! `cargo bench --bench ingest_scale -- --subjects 1000000 [--bulk]` (default 100,000 subjects,
+//! file by file with `Store::ingest_files`; `--bulk` loads every file in one `Store::ingest_bulk`).
+//! Generated data is cached under `target/bench-data/`; generation time is not counted.
 
 mod common;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::time::Instant;
 
@@ -25,11 +29,17 @@ fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
     let store = credstore::Store::open(dir.path()).expect("open");
     let start = Instant::now();
-    let records = common::ingest_all(&store, &data);
+    let bulk = args.iter().any(|a| a == "--bulk");
+    let records = if bulk {
+        common::bulk_all(&store, &data)
+    } else {
+        common::ingest_all(&store, &data)
+    };
     let secs = start.elapsed().as_secs_f64();
     let disk = store.disk_bytes().expect("disk size") as f64 / (1u64 << 20) as f64;
     let peak = common::peak_rss_mib().unwrap_or(0);
-    println!("ingest_scale: {subjects} subjects, {records} records");
+    let mode = if bulk { "bulk load" } else { "file by file" };
+    println!("ingest_scale ({mode}): {subjects} subjects, {records} records");
     println!("  time            {secs:.1} s (including flush)");
     println!("  throughput      {:.0} records/s", records as f64 / secs);
     println!("  disk            {disk:.0} MiB");

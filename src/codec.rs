@@ -16,6 +16,122 @@ use serde::Serialize;
 /// whenever any persisted struct changes shape.
 pub const VALUE_FORMAT: u8 = 1;
 
+/// The first byte of a framed value compressed with a dictionary:
+/// `[0x81] ++ dictionary id (u32 BE) ++ plain length (u32 BE) ++ zstd frame of the plain value`,
+/// where the plain value is what [`frame`] wrote (starting with [`VALUE_FORMAT`]).
+pub const COMPRESSED: u8 = 0x81;
+
+/// Plain values larger than this are never decompressed (a corrupted length is an error, not an
+/// allocation).
+const MAX_PLAIN: usize = MAX_VALUE_BYTES;
+
+/// A zstd dictionary trained on the store's own values, ready for both directions.
+pub struct Dictionary {
+    id: u32,
+    bytes: Vec<u8>,
+    encoder: zstd::dict::EncoderDictionary<'static>,
+    decoder: zstd::dict::DecoderDictionary<'static>,
+}
+
+impl std::fmt::Debug for Dictionary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Dictionary {{ id: {}, {} bytes }}", self.id, self.bytes.len())
+    }
+}
+
+/// The zstd level values are compressed at.
+const LEVEL: i32 = 3;
+
+/// Most bytes a trained dictionary may have.
+const DICTIONARY_BYTES: usize = 112 * 1024;
+
+impl Dictionary {
+    /// A dictionary from its stored bytes.
+    pub fn new(id: u32, bytes: Vec<u8>) -> Dictionary {
+        let encoder = zstd::dict::EncoderDictionary::copy(&bytes, LEVEL);
+        let decoder = zstd::dict::DecoderDictionary::copy(&bytes);
+        Dictionary {
+            id,
+            bytes,
+            encoder,
+            decoder,
+        }
+    }
+
+    /// Trains a dictionary on sample values; `None` if zstd cannot (too few or too small samples).
+    pub fn train(id: u32, samples: &[Vec<u8>]) -> Option<Dictionary> {
+        zstd::dict::from_samples(samples, DICTIONARY_BYTES)
+            .ok()
+            .map(|bytes| Dictionary::new(id, bytes))
+    }
+
+    /// Its id (the key it is stored under).
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// The bytes to store.
+    pub fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// A compressor for many values (one per thread).
+    pub fn compressor(&self) -> std::io::Result<zstd::bulk::Compressor<'_>> {
+        zstd::bulk::Compressor::with_prepared_dictionary(&self.encoder)
+    }
+}
+
+/// Compresses a plain framed value.
+pub fn compress(
+    plain: &[u8],
+    dictionary: &Dictionary,
+    compressor: &mut zstd::bulk::Compressor<'_>,
+) -> std::io::Result<Vec<u8>> {
+    let body = compressor.compress(plain)?;
+    let mut out = Vec::with_capacity(9 + body.len());
+    out.push(COMPRESSED);
+    out.extend_from_slice(&dictionary.id.to_be_bytes());
+    out.extend_from_slice(&(plain.len() as u32).to_be_bytes());
+    out.extend_from_slice(&body);
+    Ok(out)
+}
+
+/// The plain framed value of a stored value: itself, or decompressed with the dictionary it
+/// names (`dictionary` looks one up by id).
+pub fn plain<'v>(
+    value: &'v [u8],
+    dictionary: impl Fn(u32) -> Option<std::sync::Arc<Dictionary>>,
+    tree: &'static str,
+    key: &[u8],
+) -> Result<std::borrow::Cow<'v, [u8]>> {
+    if value.first() != Some(&COMPRESSED) {
+        return Ok(std::borrow::Cow::Borrowed(value));
+    }
+    let corrupt = |reason: String| Error::Corrupt {
+        tree,
+        key: crate::store::keys::describe(key),
+        reason,
+    };
+    let header = value
+        .get(1..9)
+        .ok_or_else(|| corrupt("compressed value shorter than its header".into()))?;
+    let id = u32::from_be_bytes([header[0], header[1], header[2], header[3]]);
+    let len = u32::from_be_bytes([header[4], header[5], header[6], header[7]]) as usize;
+    if len > MAX_PLAIN {
+        return Err(corrupt(format!("claims {len} plain bytes")));
+    }
+    let dict = dictionary(id).ok_or_else(|| corrupt(format!("needs dictionary {id}, which the store lacks")))?;
+    let mut decompressor = zstd::bulk::Decompressor::with_prepared_dictionary(&dict.decoder)
+        .map_err(|e| corrupt(format!("decompressor: {e}")))?;
+    let out = decompressor
+        .decompress(&value[9..], len)
+        .map_err(|e| corrupt(format!("undecompressable: {e}")))?;
+    if out.len() != len {
+        return Err(corrupt(format!("decompressed to {} bytes, header says {len}", out.len())));
+    }
+    Ok(std::borrow::Cow::Owned(out))
+}
+
 /// The most bytes one decoded value may claim (a subject's column included). A corrupted length
 /// prefix fails with an error instead of allocating more.
 pub const MAX_VALUE_BYTES: usize = 256 << 20;
@@ -222,6 +338,24 @@ mod tests {
         let mut lying = value.clone();
         lying[1..5].copy_from_slice(&u32::MAX.to_be_bytes());
         assert!(unframe::<3>(&lying, "t", b"k").is_err());
+    }
+
+    #[test]
+    fn dictionary_compression_round_trips_and_names_its_dictionary() {
+        let values: Vec<Vec<u8>> = (0..2000)
+            .map(|i| frame(&[format!("上海市市场监督管理局 record {i} 行政处罚 {}", i * 7).as_bytes()]))
+            .collect();
+        let dict = std::sync::Arc::new(Dictionary::train(7, &values).expect("trained"));
+        let mut c = dict.compressor().unwrap();
+        let packed = compress(&values[5], &dict, &mut c).unwrap();
+        assert!(packed.len() < values[5].len(), "{} vs {}", packed.len(), values[5].len());
+        let lookup = |id| (id == 7).then(|| dict.clone());
+        assert_eq!(plain(&packed, lookup, "t", b"k").unwrap().as_ref(), &values[5][..]);
+        assert!(plain(&packed, |_| None, "t", b"k").is_err(), "missing dictionary is corruption");
+        let mut cut = packed.clone();
+        cut.truncate(cut.len() - 3);
+        assert!(plain(&cut, lookup, "t", b"k").is_err());
+        assert_eq!(plain(&values[1], lookup, "t", b"k").unwrap().as_ref(), &values[1][..]);
     }
 
     #[test]

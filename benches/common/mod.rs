@@ -88,3 +88,20 @@ pub fn peak_rss_mib() -> Option<u64> {
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024)
 }
+
+/// Loads a whole dataset with one bulk load; returns records accepted.
+pub fn bulk_all(store: &credstore::Store, dir: &Path) -> u64 {
+    let options = credstore::ingest::IngestOptions::new(today());
+    let sources: Vec<credstore::ingest::bulk::Source> = provider_files(dir)
+        .into_iter()
+        .flat_map(|(provider, files)| {
+            files.into_iter().map(move |path| credstore::ingest::bulk::Source {
+                provider: provider.clone(),
+                path,
+            })
+        })
+        .collect();
+    let report = store.ingest_bulk(&sources, &options).expect("bulk load");
+    assert_eq!(report.rejected, 0, "bench data has no bad lines");
+    report.accepted
+}

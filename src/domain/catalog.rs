@@ -421,14 +421,19 @@ impl Catalog {
     /// coherent (occurred ≤ ended ≤ collected); a record with a query period is not already past
     /// it (Art. 27); the item's entry rules hold.
     pub fn check_entry(&self, facts: &EntryFacts<'_>) -> Result<&CatalogItem, EntryRefusal> {
-        if let Some(what) = classify_name(facts.item) {
-            return Err(EntryRefusal::ProhibitedItem { what });
-        }
-        let item = self
-            .get(facts.item)
-            .ok_or_else(|| EntryRefusal::UnknownItem {
-                item: facts.item.to_owned(),
-            })?;
+        // A catalog never holds a prohibited item (refused at load), so only an item the
+        // catalog does not know needs the Art. 14 check: it stays off the per-line hot path.
+        let item = match self.get(facts.item) {
+            Some(item) => item,
+            None => {
+                return Err(match classify_name(facts.item) {
+                    Some(what) => EntryRefusal::ProhibitedItem { what },
+                    None => EntryRefusal::UnknownItem {
+                        item: facts.item.to_owned(),
+                    },
+                })
+            }
+        };
         if !item.applies_to(facts.kind) {
             return Err(EntryRefusal::NotForKind {
                 item: item.code.clone(),

@@ -332,7 +332,7 @@ impl Store {
             chunk.iter().map(|s| s.seq).min().unwrap_or(0),
             chunk.iter().map(|s| s.seq).max().unwrap_or(0),
         );
-        let mut writer = ChunkWriter::new(self.tree(), counters, options.today);
+        let mut writer = ChunkWriter::new(self.tree(), self.dicts(), counters, options.today);
         writer.prefetch_subjects(chunk.iter().map(|s| &s.sub))?;
         for staged in chunk {
             let record_id = decisions[staged.seq as usize];

@@ -207,7 +207,7 @@ impl<'de> Visitor<'de> for LineVisitor {
             let field = Field::from_name(&key);
             // Core field names are never prohibited (tested in `fields`), so only others are
             // classified: the check stays off the per-field hot path.
-            if field.is_none() {
+            if field.is_none() && key != ATTRIBUTES {
                 if let Some(what) = prohibited::classify_name(&key) {
                     map.next_value::<IgnoredAny>()?;
                     let field = prohibited::field_label(&key, &format!("key #{position}"));

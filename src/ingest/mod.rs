@@ -334,7 +334,12 @@ impl Consumer for ChunkSink<'_> {
             chunk.last().map_or(0, |c| c.0),
         );
         let mut counters = self.store.writer();
-        let mut writer = ChunkWriter::new(self.store.tree(), counters.clone(), self.options.today);
+        let mut writer = ChunkWriter::new(
+            self.store.tree(),
+            self.store.dicts(),
+            counters.clone(),
+            self.options.today,
+        );
         let mut rejected_before = 0;
         self.report.lines += chunk.len() as u64;
         writer.prefetch(chunk.iter().filter_map(|(_, item)| item.as_ref().ok()))?;

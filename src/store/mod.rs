@@ -8,6 +8,7 @@
 pub mod bulk;
 pub mod changelog;
 pub mod collection_log;
+pub mod dictionaries;
 pub mod keys;
 pub mod meta;
 pub mod provider_index;
@@ -46,6 +47,7 @@ impl Default for StoreOptions {
 pub struct Store {
     db: sled::Db,
     tree: sled::Tree,
+    dicts: dictionaries::Dictionaries,
     catalog: Arc<Catalog>,
     writer: Mutex<meta::Counters>,
     path: PathBuf,
@@ -70,12 +72,14 @@ impl Store {
         let tree = db.open_tree(TREE)?;
         meta::check_or_init(&tree)?;
         let counters = meta::load_counters(&tree)?;
+        let dicts = dictionaries::Dictionaries::load(&tree)?;
         let catalog = options
             .catalog
             .unwrap_or_else(|| Arc::new(Catalog::builtin().clone()));
         Ok(Store {
             db,
             tree,
+            dicts,
             catalog,
             writer: Mutex::new(counters),
             path,
@@ -95,7 +99,7 @@ impl Store {
     /// A subject and all its records (every version), or `None` if the store has none.
     pub fn subject(&self, code: &SubjectCode) -> Result<Option<SubjectRecords>> {
         Ok(
-            subjects::get(&self.tree, code)?.map(|entry| SubjectRecords {
+            subjects::get(&self.tree, &self.dicts, code)?.map(|entry| SubjectRecords {
                 subject: entry.subject.clone(),
                 records: entry.into_records(),
             }),
@@ -104,7 +108,7 @@ impl Store {
 
     /// A subject's records (every version), empty when there are none.
     pub fn records(&self, code: &SubjectCode) -> Result<Vec<Record>> {
-        Ok(subjects::get(&self.tree, code)?.map_or_else(Vec::new, |e| e.into_records()))
+        Ok(subjects::get(&self.tree, &self.dicts, code)?.map_or_else(Vec::new, |e| e.into_records()))
     }
 
     /// Change-log entries from sequence `from` on, for consumers that follow the store.
@@ -131,7 +135,7 @@ impl Store {
     /// Counts of subjects and records (current versions) by kind, category, item and provider.
     pub fn stats(&self) -> Result<Stats> {
         let mut stats = Stats::default();
-        for entry in subjects::scan(&self.tree) {
+        for entry in subjects::scan(&self.tree, &self.dicts) {
             let entry = entry?;
             *stats
                 .subjects_by_kind
@@ -161,6 +165,10 @@ impl Store {
 
     pub(crate) fn tree(&self) -> &sled::Tree {
         &self.tree
+    }
+
+    pub(crate) fn dicts(&self) -> &dictionaries::Dictionaries {
+        &self.dicts
     }
 
     /// Size on disk of the store directory, in bytes.

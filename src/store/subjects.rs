@@ -17,6 +17,7 @@
 //!
 //! **Invariant:** a record is never removed from its column and its versions are only appended.
 
+use super::dictionaries::Dictionaries;
 use super::keys;
 use crate::codec;
 use crate::domain::code::SubjectCode;
@@ -63,22 +64,22 @@ fn column_index(category: Category) -> usize {
 }
 
 /// Reads one subject with its records.
-pub fn get(tree: &sled::Tree, code: &SubjectCode) -> Result<Option<SubjectEntry>> {
+pub fn get(tree: &sled::Tree, dicts: &Dictionaries, code: &SubjectCode) -> Result<Option<SubjectEntry>> {
     let key = keys::subject(code);
-    tree.get(key)?.map(|v| decode(&key, &v)).transpose()
+    tree.get(key)?.map(|v| decode(&key, &v, dicts)).transpose()
 }
 
-/// Adds a subject with its records to a batch.
-pub fn put(batch: &mut sled::Batch, entry: &SubjectEntry) {
+/// The plain (uncompressed) value of a subject; the writer compresses it.
+pub fn encode_plain(entry: &SubjectEntry) -> Vec<u8> {
     let header = codec::encode_body(&entry.subject);
     let columns = entry.columns.each_ref().map(codec::encode_body);
-    let value = codec::frame(&[&header, &columns[0], &columns[1], &columns[2]]);
-    batch.insert(&keys::subject(&entry.subject.code), value);
+    codec::frame(&[&header, &columns[0], &columns[1], &columns[2]])
 }
 
-/// Decodes a stored subject and checks its invariants.
-pub fn decode(key: &[u8], value: &[u8]) -> Result<SubjectEntry> {
-    let [header, basic, dishonesty, other] = codec::unframe::<4>(value, "subjects", key)?;
+/// Decodes a stored subject (compressed or not) and checks its invariants.
+pub fn decode(key: &[u8], value: &[u8], dicts: &Dictionaries) -> Result<SubjectEntry> {
+    let value = codec::plain(value, |id| dicts.get(id), "subjects", key)?;
+    let [header, basic, dishonesty, other] = codec::unframe::<4>(&value, "subjects", key)?;
     let subject: Subject = codec::decode_body(header, "subjects", key)?;
     let mut columns: [Vec<Record>; 3] = [Vec::new(), Vec::new(), Vec::new()];
     for (i, (bytes, category)) in [basic, dishonesty, other]
@@ -113,9 +114,12 @@ pub fn decode(key: &[u8], value: &[u8]) -> Result<SubjectEntry> {
 }
 
 /// Every subject with its records, in code order.
-pub fn scan(tree: &sled::Tree) -> impl Iterator<Item = Result<SubjectEntry>> + '_ {
-    tree.scan_prefix([keys::SUBJECTS]).map(|item| {
+pub fn scan<'a>(
+    tree: &'a sled::Tree,
+    dicts: &'a Dictionaries,
+) -> impl Iterator<Item = Result<SubjectEntry>> + 'a {
+    tree.scan_prefix([keys::SUBJECTS]).map(move |item| {
         let (k, v) = item?;
-        decode(&k, &v)
+        decode(&k, &v, dicts)
     })
 }

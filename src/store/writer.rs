@@ -12,8 +12,9 @@
 
 use super::meta::Counters;
 use super::provider_index::IndexEntry;
+use super::dictionaries::Dictionaries;
 use super::subjects::SubjectEntry;
-use super::{changelog, collection_log, meta, provider_index, subjects};
+use super::{changelog, collection_log, keys, meta, provider_index, subjects};
 use crate::domain::code::SubjectCode;
 use crate::domain::date::Date;
 use crate::domain::record::{Record, RecordId, Subject, Submission, Version};
@@ -66,6 +67,7 @@ pub struct ChunkCounts {
 /// An overlay over the store for one chunk.
 pub struct ChunkWriter<'a> {
     tree: &'a sled::Tree,
+    dicts: &'a Dictionaries,
     counters: Counters,
     collected_on: Date,
     subjects: HashMap<SubjectCode, Option<SubjectEntry>>,
@@ -77,9 +79,15 @@ pub struct ChunkWriter<'a> {
 
 impl<'a> ChunkWriter<'a> {
     /// Starts a chunk over `tree` with the store's current counters.
-    pub fn new(tree: &'a sled::Tree, counters: Counters, collected_on: Date) -> Self {
+    pub fn new(
+        tree: &'a sled::Tree,
+        dicts: &'a Dictionaries,
+        counters: Counters,
+        collected_on: Date,
+    ) -> Self {
         ChunkWriter {
             tree,
+            dicts,
             counters,
             collected_on,
             subjects: HashMap::new(),
@@ -126,10 +134,10 @@ impl<'a> ChunkWriter<'a> {
         buckets.dedup();
         codes.retain(|c| !self.subjects.contains_key(c));
         buckets.retain(|b| !self.buckets.contains_key(b));
-        let tree = self.tree;
+        let (tree, dicts) = (self.tree, self.dicts);
         let (got_subjects, got_buckets) = rayon::join(
             || -> Result<Vec<Option<SubjectEntry>>> {
-                codes.par_iter().map(|c| subjects::get(tree, c)).collect()
+                codes.par_iter().map(|c| subjects::get(tree, dicts, c)).collect()
             },
             || -> Result<Vec<Vec<IndexEntry>>> {
                 buckets
@@ -262,7 +270,7 @@ impl<'a> ChunkWriter<'a> {
         use std::collections::hash_map::Entry;
         match self.subjects.entry(code) {
             Entry::Occupied(e) => Ok(e.into_mut()),
-            Entry::Vacant(e) => Ok(e.insert(subjects::get(self.tree, &code)?)),
+            Entry::Vacant(e) => Ok(e.insert(subjects::get(self.tree, self.dicts, &code)?)),
         }
     }
 
@@ -306,11 +314,7 @@ impl<'a> ChunkWriter<'a> {
     pub fn commit(mut self, info: ChunkInfo, at_unix_ms: i64) -> Result<(Counters, ChunkCounts)> {
         self.counts.rejected += info.rejected_before;
         let mut batch = sled::Batch::default();
-        for code in &self.dirty_subjects {
-            if let Some(Some(entry)) = self.subjects.get(code) {
-                subjects::put(&mut batch, entry);
-            }
-        }
+        let new_dict = self.put_subjects(&mut batch)?;
         for key in &self.dirty_buckets {
             if let Some(entries) = self.buckets.get(key) {
                 provider_index::put_bucket(&mut batch, &key.0, key.1, entries);
@@ -350,7 +354,49 @@ impl<'a> ChunkWriter<'a> {
         self.counters.collection_head = collection_log::put(&mut batch, &entry);
         meta::put_counters(&mut batch, &self.counters);
         self.tree.apply_batch(batch)?;
+        if let Some(dict) = new_dict {
+            self.dicts.install(dict);
+        }
         Ok((self.counters, self.counts))
+    }
+
+    /// Encodes every touched subject and compresses it with the newest dictionary (training
+    /// one on these values when the store has none and there are enough), in parallel.
+    /// Returns a newly trained dictionary, to install once the batch is applied.
+    fn put_subjects(&self, batch: &mut sled::Batch) -> Result<Option<std::sync::Arc<crate::codec::Dictionary>>> {
+        use rayon::prelude::*;
+        let entries: Vec<&SubjectEntry> = self
+            .dirty_subjects
+            .iter()
+            .filter_map(|code| self.subjects.get(code).and_then(Option::as_ref))
+            .collect();
+        let plain: Vec<Vec<u8>> = entries.par_iter().map(|e| subjects::encode_plain(e)).collect();
+        let mut new_dict = None;
+        let dict = match self.dicts.newest() {
+            Some(d) => Some(d),
+            None if plain.len() >= super::dictionaries::TRAIN_AFTER => {
+                new_dict = self.dicts.train(&plain, batch);
+                new_dict.clone()
+            }
+            None => None,
+        };
+        let values: Vec<Vec<u8>> = match &dict {
+            Some(dict) => plain
+                .into_par_iter()
+                .map_init(
+                    || dict.compressor(),
+                    |c, value| match c {
+                        Ok(c) => crate::codec::compress(&value, dict, c).unwrap_or(value),
+                        Err(_) => value,
+                    },
+                )
+                .collect(),
+            None => plain,
+        };
+        for (entry, value) in entries.iter().zip(values) {
+            batch.insert(&keys::subject(&entry.subject.code), value);
+        }
+        Ok(new_dict)
     }
 }
 
