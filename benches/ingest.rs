@@ -23,14 +23,17 @@ fn ingest(c: &mut Criterion) {
     let mut group = c.benchmark_group("ingest");
     group.sample_size(10);
     group.throughput(Throughput::Elements(records));
-    group.bench_function(format!("file_by_file/{subjects}_subjects_{records}_records"), |b| {
-        b.iter_with_large_drop(|| {
-            let dir = tempfile::tempdir().expect("tempdir");
-            let store = credstore::Store::open(dir.path()).expect("open");
-            common::ingest_all(&store, &data);
-            (store, dir)
-        })
-    });
+    group.bench_function(
+        format!("file_by_file/{subjects}_subjects_{records}_records"),
+        |b| {
+            b.iter_with_large_drop(|| {
+                let dir = tempfile::tempdir().expect("tempdir");
+                let store = credstore::Store::open(dir.path()).expect("open");
+                common::ingest_all(&store, &data);
+                (store, dir)
+            })
+        },
+    );
     group.bench_function(format!("bulk/{subjects}_subjects_{records}_records"), |b| {
         b.iter_with_large_drop(|| {
             let dir = tempfile::tempdir().expect("tempdir");

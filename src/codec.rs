@@ -35,7 +35,12 @@ pub struct Dictionary {
 
 impl std::fmt::Debug for Dictionary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Dictionary {{ id: {}, {} bytes }}", self.id, self.bytes.len())
+        write!(
+            f,
+            "Dictionary {{ id: {}, {} bytes }}",
+            self.id,
+            self.bytes.len()
+        )
     }
 }
 
@@ -120,14 +125,18 @@ pub fn plain<'v>(
     if len > MAX_PLAIN {
         return Err(corrupt(format!("claims {len} plain bytes")));
     }
-    let dict = dictionary(id).ok_or_else(|| corrupt(format!("needs dictionary {id}, which the store lacks")))?;
+    let dict = dictionary(id)
+        .ok_or_else(|| corrupt(format!("needs dictionary {id}, which the store lacks")))?;
     let mut decompressor = zstd::bulk::Decompressor::with_prepared_dictionary(&dict.decoder)
         .map_err(|e| corrupt(format!("decompressor: {e}")))?;
     let out = decompressor
         .decompress(&value[9..], len)
         .map_err(|e| corrupt(format!("undecompressable: {e}")))?;
     if out.len() != len {
-        return Err(corrupt(format!("decompressed to {} bytes, header says {len}", out.len())));
+        return Err(corrupt(format!(
+            "decompressed to {} bytes, header says {len}",
+            out.len()
+        )));
     }
     Ok(std::borrow::Cow::Owned(out))
 }
@@ -343,19 +352,35 @@ mod tests {
     #[test]
     fn dictionary_compression_round_trips_and_names_its_dictionary() {
         let values: Vec<Vec<u8>> = (0..2000)
-            .map(|i| frame(&[format!("上海市市场监督管理局 record {i} 行政处罚 {}", i * 7).as_bytes()]))
+            .map(|i| {
+                frame(&[format!("上海市市场监督管理局 record {i} 行政处罚 {}", i * 7).as_bytes()])
+            })
             .collect();
         let dict = std::sync::Arc::new(Dictionary::train(7, &values).expect("trained"));
         let mut c = dict.compressor().unwrap();
         let packed = compress(&values[5], &dict, &mut c).unwrap();
-        assert!(packed.len() < values[5].len(), "{} vs {}", packed.len(), values[5].len());
+        assert!(
+            packed.len() < values[5].len(),
+            "{} vs {}",
+            packed.len(),
+            values[5].len()
+        );
         let lookup = |id| (id == 7).then(|| dict.clone());
-        assert_eq!(plain(&packed, lookup, "t", b"k").unwrap().as_ref(), &values[5][..]);
-        assert!(plain(&packed, |_| None, "t", b"k").is_err(), "missing dictionary is corruption");
+        assert_eq!(
+            plain(&packed, lookup, "t", b"k").unwrap().as_ref(),
+            &values[5][..]
+        );
+        assert!(
+            plain(&packed, |_| None, "t", b"k").is_err(),
+            "missing dictionary is corruption"
+        );
         let mut cut = packed.clone();
         cut.truncate(cut.len() - 3);
         assert!(plain(&cut, lookup, "t", b"k").is_err());
-        assert_eq!(plain(&values[1], lookup, "t", b"k").unwrap().as_ref(), &values[1][..]);
+        assert_eq!(
+            plain(&values[1], lookup, "t", b"k").unwrap().as_ref(),
+            &values[1][..]
+        );
     }
 
     #[test]

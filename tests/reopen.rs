@@ -205,3 +205,71 @@ fn ids_and_sequences_continue_after_reopening() -> TestResult {
     assert_eq!(changes[0].subjects, expected);
     Ok(())
 }
+
+/// A store large enough for its values to be compressed with a trained dictionary reads back
+/// the same after a reopen (the dictionary is loaded from the store), and keeps taking writes.
+#[test]
+fn a_compressed_store_reads_back_after_reopen() -> Result<(), Box<dyn std::error::Error>> {
+    use credstore::generate::{generate, GenerateConfig};
+    use credstore::ingest::bulk::Source;
+    let tmp = tempfile::tempdir()?;
+    let data = tmp.path().join("data");
+    let config = GenerateConfig {
+        subjects: 3_000,
+        seed: 5,
+        bad_share: 0.0,
+        today: today(),
+    };
+    generate(&config, &data)?;
+    let mut sources = Vec::new();
+    for entry in std::fs::read_dir(&data)? {
+        let dir = entry?.path();
+        if !dir.is_dir() {
+            continue;
+        }
+        let provider = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .ok_or("name")?
+            .to_string();
+        for file in std::fs::read_dir(&dir)? {
+            sources.push(Source {
+                provider: provider.clone(),
+                path: file?.path(),
+            });
+        }
+    }
+    sources.sort_by(|a, b| a.path.cmp(&b.path));
+    let store_dir = tmp.path().join("store");
+    let (stats, codes, before) = {
+        let store = credstore::Store::open(&store_dir)?;
+        let report = store.ingest_bulk(&sources, &options())?;
+        assert!(report.accepted > 10_000, "{report:?}");
+        let codes: Vec<_> = store
+            .changes_since(0)
+            .map(|c| c.map(|c| c.subjects))
+            .collect::<Result<Vec<_>, _>>()?
+            .into_iter()
+            .flatten()
+            .step_by(7)
+            .collect();
+        let before: Vec<_> = codes
+            .iter()
+            .map(|c| store.subject(c))
+            .collect::<Result<_, _>>()?;
+        (store.stats()?, codes, before)
+    };
+    let store = credstore::Store::open(&store_dir)?;
+    assert_eq!(store.stats()?, stats);
+    let after: Vec<_> = codes
+        .iter()
+        .map(|c| store.subject(c))
+        .collect::<Result<_, _>>()?;
+    assert_eq!(after, before);
+    assert!(after.iter().all(Option::is_some));
+    // Writes after the reopen use the stored dictionary and read back too.
+    let again = store.ingest_bulk(&sources, &options())?;
+    assert_eq!((again.accepted, again.new_versions), (0, 0), "{again:?}");
+    assert_eq!(store.stats()?, stats);
+    Ok(())
+}

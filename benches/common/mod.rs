@@ -95,10 +95,12 @@ pub fn bulk_all(store: &credstore::Store, dir: &Path) -> u64 {
     let sources: Vec<credstore::ingest::bulk::Source> = provider_files(dir)
         .into_iter()
         .flat_map(|(provider, files)| {
-            files.into_iter().map(move |path| credstore::ingest::bulk::Source {
-                provider: provider.clone(),
-                path,
-            })
+            files
+                .into_iter()
+                .map(move |path| credstore::ingest::bulk::Source {
+                    provider: provider.clone(),
+                    path,
+                })
         })
         .collect();
     let report = store.ingest_bulk(&sources, &options).expect("bulk load");

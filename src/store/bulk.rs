@@ -43,7 +43,7 @@ pub enum Decision {
 }
 
 /// Buckets written per batch.
-const BUCKETS_PER_BATCH: usize = 4096;
+const BUCKETS_PER_BATCH: usize = 16_384;
 
 /// The provider-index pass: give it every bucket's lines in key order.
 pub struct IndexPass<'a> {

@@ -40,7 +40,11 @@ impl Dictionaries {
         let mut inner = Inner::default();
         for item in tree.scan_prefix(keys::meta(PREFIX)) {
             let (k, v) = item?;
-            let Some(id) = k.get(k.len().saturating_sub(4)..).and_then(|b| b.try_into().ok()).map(u32::from_be_bytes) else {
+            let Some(id) = k
+                .get(k.len().saturating_sub(4)..)
+                .and_then(|b| b.try_into().ok())
+                .map(u32::from_be_bytes)
+            else {
                 continue;
             };
             let dict = Arc::new(Dictionary::new(id, v.to_vec()));

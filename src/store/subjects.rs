@@ -64,7 +64,11 @@ fn column_index(category: Category) -> usize {
 }
 
 /// Reads one subject with its records.
-pub fn get(tree: &sled::Tree, dicts: &Dictionaries, code: &SubjectCode) -> Result<Option<SubjectEntry>> {
+pub fn get(
+    tree: &sled::Tree,
+    dicts: &Dictionaries,
+    code: &SubjectCode,
+) -> Result<Option<SubjectEntry>> {
     let key = keys::subject(code);
     tree.get(key)?.map(|v| decode(&key, &v, dicts)).transpose()
 }

@@ -10,9 +10,9 @@
 //! **Invariant:** only one writer runs at a time (the store's writer mutex); the counters in the
 //! overlay are the store's until the batch is applied.
 
+use super::dictionaries::Dictionaries;
 use super::meta::Counters;
 use super::provider_index::IndexEntry;
-use super::dictionaries::Dictionaries;
 use super::subjects::SubjectEntry;
 use super::{changelog, collection_log, keys, meta, provider_index, subjects};
 use crate::domain::code::SubjectCode;
@@ -137,7 +137,10 @@ impl<'a> ChunkWriter<'a> {
         let (tree, dicts) = (self.tree, self.dicts);
         let (got_subjects, got_buckets) = rayon::join(
             || -> Result<Vec<Option<SubjectEntry>>> {
-                codes.par_iter().map(|c| subjects::get(tree, dicts, c)).collect()
+                codes
+                    .par_iter()
+                    .map(|c| subjects::get(tree, dicts, c))
+                    .collect()
             },
             || -> Result<Vec<Vec<IndexEntry>>> {
                 buckets
@@ -363,14 +366,20 @@ impl<'a> ChunkWriter<'a> {
     /// Encodes every touched subject and compresses it with the newest dictionary (training
     /// one on these values when the store has none and there are enough), in parallel.
     /// Returns a newly trained dictionary, to install once the batch is applied.
-    fn put_subjects(&self, batch: &mut sled::Batch) -> Result<Option<std::sync::Arc<crate::codec::Dictionary>>> {
+    fn put_subjects(
+        &self,
+        batch: &mut sled::Batch,
+    ) -> Result<Option<std::sync::Arc<crate::codec::Dictionary>>> {
         use rayon::prelude::*;
         let entries: Vec<&SubjectEntry> = self
             .dirty_subjects
             .iter()
             .filter_map(|code| self.subjects.get(code).and_then(Option::as_ref))
             .collect();
-        let plain: Vec<Vec<u8>> = entries.par_iter().map(|e| subjects::encode_plain(e)).collect();
+        let plain: Vec<Vec<u8>> = entries
+            .par_iter()
+            .map(|e| subjects::encode_plain(e))
+            .collect();
         let mut new_dict = None;
         let dict = match self.dicts.newest() {
             Some(d) => Some(d),
