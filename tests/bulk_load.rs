@@ -15,34 +15,6 @@ use std::path::{Path, PathBuf};
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-/// Provider folders of a generated tree, plus a later resubmission file, as sources in order.
-fn sources(dir: &Path) -> Result<Vec<Source>, Box<dyn std::error::Error>> {
-    let mut out = Vec::new();
-    let mut providers: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .collect();
-    providers.sort();
-    for p in providers {
-        let provider = p
-            .file_name()
-            .and_then(|n| n.to_str())
-            .ok_or("name")?
-            .to_string();
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&p)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
-        files.sort();
-        for path in files {
-            out.push(Source {
-                provider: provider.clone(),
-                path,
-            });
-        }
-    }
-    Ok(out)
-}
-
 /// A second SAMR-SH file: some lines resubmitted unchanged, some changed (new versions), one
 /// moved to another subject (a conflict), and a repeat of a changed line (a duplicate of the new
 /// version).
@@ -123,7 +95,7 @@ fn bulk_load_equals_one_file_after_another() -> TestResult {
         today: today(),
     };
     generate(&config, &data)?;
-    let mut inputs = sources(&data)?;
+    let mut inputs = credstore::ingest::bulk::provider_tree(&data)?;
     inputs.push(Source {
         provider: "SAMR-SH".into(),
         path: resubmissions(&data, tmp.path())?,

@@ -211,7 +211,6 @@ fn ids_and_sequences_continue_after_reopening() -> TestResult {
 #[test]
 fn a_compressed_store_reads_back_after_reopen() -> Result<(), Box<dyn std::error::Error>> {
     use credstore::generate::{generate, GenerateConfig};
-    use credstore::ingest::bulk::Source;
     let tmp = tempfile::tempdir()?;
     let data = tmp.path().join("data");
     let config = GenerateConfig {
@@ -221,25 +220,7 @@ fn a_compressed_store_reads_back_after_reopen() -> Result<(), Box<dyn std::error
         today: today(),
     };
     generate(&config, &data)?;
-    let mut sources = Vec::new();
-    for entry in std::fs::read_dir(&data)? {
-        let dir = entry?.path();
-        if !dir.is_dir() {
-            continue;
-        }
-        let provider = dir
-            .file_name()
-            .and_then(|n| n.to_str())
-            .ok_or("name")?
-            .to_string();
-        for file in std::fs::read_dir(&dir)? {
-            sources.push(Source {
-                provider: provider.clone(),
-                path: file?.path(),
-            });
-        }
-    }
-    sources.sort_by(|a, b| a.path.cmp(&b.path));
+    let sources = credstore::ingest::bulk::provider_tree(&data)?;
     let store_dir = tmp.path().join("store");
     let (stats, codes, before) = {
         let store = credstore::Store::open(&store_dir)?;

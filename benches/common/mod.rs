@@ -42,38 +42,15 @@ pub fn dataset(subjects: u64) -> PathBuf {
     dir
 }
 
-/// The provider folders of a dataset, as (provider code, files), in a fixed order.
-pub fn provider_files(dir: &Path) -> Vec<(String, Vec<PathBuf>)> {
-    let mut out = Vec::new();
-    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
-        .expect("read bench data")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .collect();
-    entries.sort();
-    for p in entries {
-        let provider = p
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default()
-            .to_string();
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&p)
-            .expect("read provider dir")
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .collect();
-        files.sort();
-        out.push((provider, files));
-    }
-    out
-}
-
 /// Ingests a whole dataset into `store`; returns records accepted.
 pub fn ingest_all(store: &credstore::Store, dir: &Path) -> u64 {
     let options = credstore::ingest::IngestOptions::new(today());
     let mut accepted = 0;
-    for (provider, files) in provider_files(dir) {
+    let sources = credstore::ingest::bulk::provider_tree(dir).expect("read bench data");
+    for group in sources.chunk_by(|a, b| a.provider == b.provider) {
+        let files: Vec<&Path> = group.iter().map(|s| s.path.as_path()).collect();
         let report = store
-            .ingest_files(&provider, &files, &options)
+            .ingest_files(&group[0].provider, &files, &options)
             .expect("ingest");
         assert_eq!(report.rejected, 0, "bench data has no bad lines");
         accepted += report.accepted;
@@ -92,17 +69,7 @@ pub fn peak_rss_mib() -> Option<u64> {
 /// Loads a whole dataset with one bulk load; returns records accepted.
 pub fn bulk_all(store: &credstore::Store, dir: &Path) -> u64 {
     let options = credstore::ingest::IngestOptions::new(today());
-    let sources: Vec<credstore::ingest::bulk::Source> = provider_files(dir)
-        .into_iter()
-        .flat_map(|(provider, files)| {
-            files
-                .into_iter()
-                .map(move |path| credstore::ingest::bulk::Source {
-                    provider: provider.clone(),
-                    path,
-                })
-        })
-        .collect();
+    let sources = credstore::ingest::bulk::provider_tree(dir).expect("read bench data");
     let report = store.ingest_bulk(&sources, &options).expect("bulk load");
     assert_eq!(report.rejected, 0, "bench data has no bad lines");
     report.accepted

@@ -28,21 +28,15 @@ pub fn run(data_dir: &Path, today: Option<Date>) -> anyhow::Result<i32> {
     )?;
     let store = super::open_store(data_dir)?;
     let providers_dir = samples.join("providers");
-    let mut providers: Vec<PathBuf> = std::fs::read_dir(&providers_dir)
-        .with_context(|| format!("reading {}", providers_dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .collect();
-    providers.sort();
+    let sources = credstore::ingest::bulk::provider_tree(&providers_dir)
+        .with_context(|| format!("reading {}", providers_dir.display()))?;
     let options = IngestOptions::new(today);
     let mut total = IngestReport::default();
-    for dir in &providers {
-        let provider = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-        let mut files: Vec<PathBuf> = std::fs::read_dir(dir)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| credstore::ingest::FileFormat::from_path(p).is_some())
-            .collect();
-        files.sort();
+    // File by file, one provider at a time, as monthly deliveries arrive (`credstore load`
+    // does the same in one bulk operation).
+    for group in sources.chunk_by(|a, b| a.provider == b.provider) {
+        let provider = group[0].provider.as_str();
+        let files: Vec<&Path> = group.iter().map(|s| s.path.as_path()).collect();
         let report = store.ingest_files(provider, &files, &options)?;
         writeln!(
             out,

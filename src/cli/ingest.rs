@@ -3,9 +3,8 @@
 use super::args::EncodingArg;
 use anyhow::Context;
 use credstore::domain::date::Date;
-use credstore::ingest::bulk::Source;
 use credstore::ingest::input::InputEncoding;
-use credstore::ingest::{FileFormat, IngestOptions, IngestReport};
+use credstore::ingest::{IngestOptions, IngestReport};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -37,7 +36,8 @@ pub fn load(
     json: bool,
     encoding: EncodingArg,
 ) -> anyhow::Result<i32> {
-    let sources = provider_sources(dir)?;
+    let sources = credstore::ingest::bulk::provider_tree(dir)
+        .with_context(|| format!("reading {}", dir.display()))?;
     let store = super::open_store(data_dir)?;
     let mut options = IngestOptions::new(today);
     options.encoding = match encoding {
@@ -47,34 +47,6 @@ pub fn load(
     let report = store.ingest_bulk(&sources, &options)?;
     let rejects_path = write_rejects(data_dir, "load", None, &report)?;
     print_report(&report, json, rejects_path.as_deref())
-}
-
-/// The files under `dir/<PROVIDER>/`, providers and files in name order.
-pub fn provider_sources(dir: &Path) -> anyhow::Result<Vec<Source>> {
-    let mut providers: Vec<PathBuf> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading {}", dir.display()))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_dir())
-        .collect();
-    providers.sort();
-    let mut sources = Vec::new();
-    for p in providers {
-        let provider = p
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or_default()
-            .to_string();
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&p)?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|f| FileFormat::from_path(f).is_some())
-            .collect();
-        files.sort();
-        sources.extend(files.into_iter().map(|path| Source {
-            provider: provider.clone(),
-            path,
-        }));
-    }
-    Ok(sources)
 }
 
 fn print_report(

@@ -37,6 +37,35 @@ pub struct Source {
     pub path: PathBuf,
 }
 
+/// The files of a provider tree — `dir/<PROVIDER>/*.{jsonl,ndjson,json,csv}`, the layout of
+/// `data-samples/providers` and of `credstore generate` — as sources, providers and files in
+/// name order.
+pub fn provider_tree(dir: &std::path::Path) -> std::io::Result<Vec<Source>> {
+    let mut providers: Vec<PathBuf> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_dir())
+        .collect();
+    providers.sort();
+    let mut sources = Vec::new();
+    for dir in providers {
+        let provider = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|f| FileFormat::from_path(f).is_some())
+            .collect();
+        files.sort();
+        sources.extend(files.into_iter().map(|path| Source {
+            provider: provider.clone(),
+            path,
+        }));
+    }
+    Ok(sources)
+}
+
 /// Items held in memory per sort before a run is written.
 const SUBJECT_RUN_ITEMS: usize = 200_000;
 const INDEX_RUN_ITEMS: usize = 1_000_000;
