@@ -112,6 +112,12 @@ pub fn print_summary(
     if r.rejects.len() > 20 {
         writeln!(out, "  ... and {} more", r.rejects.len() - 20)?;
     }
+    if r.warned > 0 {
+        writeln!(out, "{} lines accepted with a warning:", r.warned)?;
+        for w in r.warnings.iter().take(5) {
+            writeln!(out, "  {}:{}: {}", w.file, w.line, w.reason)?;
+        }
+    }
     if let Some(p) = rejects {
         writeln!(out, "rejects written to {}", p.display())?;
     }

@@ -129,6 +129,9 @@ pub struct Submission {
     pub category: Category,
     /// The content.
     pub content: RecordContent,
+    /// Something accepted but worth an operator's look (e.g. an unknown registration type in
+    /// the code); reported with the line, not stored.
+    pub warning: Option<String>,
 }
 
 /// A subject with its records, as read from the store.

@@ -135,7 +135,10 @@ impl Consumer for Stager<'_> {
         self.summary.lines += chunk.len() as u64;
         for (line, item) in chunk {
             match item {
-                Ok(sub) => {
+                Ok(mut sub) => {
+                    if let Some(w) = sub.warning.take() {
+                        self.report.warn(self.max_rejects, &self.name, line, &w);
+                    }
                     let seq = *self.next_seq;
                     *self.next_seq += 1;
                     let index_item = IndexItem {

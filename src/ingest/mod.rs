@@ -154,9 +154,26 @@ pub struct IngestReport {
     pub rejected: u64,
     /// The refused lines (the first `max_rejects_kept`).
     pub rejects: Vec<Reject>,
+    /// Lines accepted with a warning.
+    pub warned: u64,
+    /// The warnings (the first `max_rejects_kept`), with `kind` "warning".
+    pub warnings: Vec<Reject>,
 }
 
 impl IngestReport {
+    /// Records a warning about an accepted line.
+    pub(crate) fn warn(&mut self, max: usize, file: &str, line: u64, message: &str) {
+        self.warned += 1;
+        if self.warnings.len() < max {
+            self.warnings.push(Reject {
+                file: file.to_string(),
+                line,
+                kind: "warning",
+                reason: message.to_string(),
+            });
+        }
+    }
+
     fn reject(&mut self, max: usize, file: &str, line: u64, kind: &'static str, reason: String) {
         if self.rejects.len() < max {
             self.rejects.push(Reject {
@@ -345,10 +362,16 @@ impl Consumer for ChunkSink<'_> {
         writer.prefetch(chunk.iter().filter_map(|(_, item)| item.as_ref().ok()))?;
         for (line, item) in chunk {
             let refused = match item {
-                Ok(sub) => match writer.apply(sub)? {
-                    Outcome::Refused(reason) => Some(("conflict", reason)),
-                    _ => None,
-                },
+                Ok(mut sub) => {
+                    if let Some(w) = sub.warning.take() {
+                        let max = self.options.max_rejects_kept;
+                        self.report.warn(max, self.name, line, &w);
+                    }
+                    match writer.apply(sub)? {
+                        Outcome::Refused(reason) => Some(("conflict", reason)),
+                        _ => None,
+                    }
+                }
                 Err(e) => {
                     rejected_before += 1;
                     Some((e.kind(), e.to_string()))

@@ -135,6 +135,9 @@ pub fn validate(line: RawLine, cx: &Context<'_>) -> Result<Submission, LineError
         kind: parsed.kind,
         category: entry.category,
         content,
+        warning: parsed
+            .warning
+            .map(|w| format!("field \"subject_code\": {w}")),
     })
 }
 
