@@ -65,6 +65,9 @@ pub enum Error {
         /// Why it is refused.
         reason: &'static str,
     },
+    /// The search index failed (it can always be rebuilt from the store: `credstore reindex`).
+    #[error("search index: {0}")]
+    Search(String),
     /// A value would exceed a limit the store enforces.
     #[error("limit exceeded: {0}")]
     Limit(String),

@@ -58,6 +58,23 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = EncodingArg::Utf8)]
         encoding: EncodingArg,
     },
+    /// Searches subjects by code, code prefix (6+ characters), name or name fragment.
+    Search {
+        /// What to look for.
+        text: String,
+        /// At most this many hits.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+        /// One JSON object per hit per line, in rank order.
+        #[arg(long)]
+        json: bool,
+        /// Show natural persons' codes in full (the centre's staff; the query layer will check
+        /// who may). Without it, codes of persons are masked as for the public.
+        #[arg(long)]
+        entitled: bool,
+    },
+    /// Rebuilds the search index from the store.
+    Reindex,
     /// Prints a subject and its records (every version) as JSON.
     Get {
         /// The subject's code (any case, spaces and full-width characters allowed).

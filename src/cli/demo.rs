@@ -81,6 +81,7 @@ pub fn run(data_dir: &Path, today: Option<Date>) -> anyhow::Result<i32> {
         writeln!(out, "  {:<11} {n}", category.as_str())?;
     }
     show_examples(&store, &mut out)?;
+    show_searches(&store, &mut out)?;
     writeln!(
         out,
         "next: `credstore get CODE`, `credstore stats`, `credstore ingest --provider CODE FILE`"
@@ -109,6 +110,32 @@ fn show_examples(store: &credstore::Store, out: &mut dyn Write) -> anyhow::Resul
                 writeln!(out, "  {line}")?;
             }
         }
+    }
+    Ok(())
+}
+
+/// A few searches, as the public sees them (persons' codes masked).
+fn show_searches(store: &credstore::Store, out: &mut dyn Write) -> anyhow::Result<()> {
+    let Some(first) = store.subject_codes().next().transpose()? else {
+        return Ok(());
+    };
+    let Some(subject) = store.subject_header(&first)? else {
+        return Ok(());
+    };
+    let name: String = subject.name.chars().collect();
+    let fragment: String = name.chars().skip(2).take(3).collect();
+    let surname: String = name.chars().take(2).collect();
+    for text in [
+        first.as_str(),
+        &first.as_str()[..8],
+        name.as_str(),
+        fragment.as_str(),
+        surname.as_str(),
+        "科技",
+    ] {
+        writeln!(out, "search {text:?}:")?;
+        let hits = store.search(credstore::search::Requester::Public, text, 3)?;
+        super::search::print_hits(out, &hits)?;
     }
     Ok(())
 }

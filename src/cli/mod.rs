@@ -6,6 +6,7 @@ mod demo;
 mod generate;
 mod get;
 mod ingest;
+mod search;
 mod stats;
 mod validate_code;
 
@@ -40,6 +41,13 @@ pub fn run() -> i32 {
             json,
             encoding,
         } => ingest::load(&cli.data_dir, today, &dir, json, encoding),
+        Command::Search {
+            text,
+            limit,
+            json,
+            entitled,
+        } => search::run(&cli.data_dir, &text, limit, json, entitled),
+        Command::Reindex => search::reindex(&cli.data_dir),
         Command::Get { code } => get::run(&cli.data_dir, today, &code),
         Command::ValidateCode { codes } => validate_code::run(today, codes),
         Command::Generate {

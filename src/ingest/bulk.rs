@@ -348,7 +348,7 @@ impl Store {
             report.duplicates += s.duplicates;
             report.new_versions += s.new_versions;
         }
-        self.flush()?;
+        self.publish(options)?;
         Ok(report)
     }
 

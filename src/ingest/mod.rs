@@ -95,6 +95,10 @@ pub struct IngestOptions {
     pub chunk_lines: usize,
     /// How many rejects the report lists (all are counted).
     pub max_rejects_kept: usize,
+    /// Leave the search index behind: the store is flushed as always, but the new subjects are
+    /// searchable only after the next write or the next open (which catch the index up). For a
+    /// series of ingests followed by one `reindex`, and for crash tests.
+    pub defer_search_index: bool,
 }
 
 impl IngestOptions {
@@ -105,6 +109,7 @@ impl IngestOptions {
             encoding: InputEncoding::Utf8,
             chunk_lines: 10_000,
             max_rejects_kept: 100_000,
+            defer_search_index: false,
         }
     }
 }
@@ -241,11 +246,11 @@ impl Store {
             {
                 // The files before this one are stored: make them durable before giving up, so
                 // a re-run (which skips them as duplicates) starts from a known state.
-                self.flush()?;
+                self.publish(options)?;
                 return Err(e);
             }
         }
-        self.flush()?;
+        self.publish(options)?;
         Ok(report)
     }
 
@@ -261,7 +266,7 @@ impl Store {
         check_provider(provider)?;
         let mut report = IngestReport::default();
         self.ingest_stream(provider, name, format, reader, options, &mut report)?;
-        self.flush()?;
+        self.publish(options)?;
         Ok(report)
     }
 

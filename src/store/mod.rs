@@ -48,6 +48,7 @@ pub struct Store {
     db: sled::Db,
     tree: sled::Tree,
     dicts: dictionaries::Dictionaries,
+    search: crate::search::SearchIndex,
     catalog: Arc<Catalog>,
     writer: Mutex<meta::Counters>,
     path: PathBuf,
@@ -68,26 +69,32 @@ impl Store {
         // NOTE: no background flusher. Every write path flushes before it reports success, which
         // is the only durability credstore promises; sled's default 500 ms flusher only competed
         // with bulk loads for the disk and a core.
-        let db = sled::Config::new()
+        let config = sled::Config::new()
             .path(path.join("sled"))
             .cache_capacity(options.cache_capacity_bytes)
-            .flush_every_ms(None)
-            .open()?;
+            .flush_every_ms(None);
+        let db = open_with_lock_wait(&config)?;
         let tree = db.open_tree(TREE)?;
         meta::check_or_init(&tree)?;
         let counters = meta::load_counters(&tree)?;
         let dicts = dictionaries::Dictionaries::load(&tree)?;
+        let search = crate::search::SearchIndex::open(&path.join("search"))?;
         let catalog = options
             .catalog
             .unwrap_or_else(|| Arc::new(Catalog::builtin().clone()));
-        Ok(Store {
+        let store = Store {
             db,
             tree,
             dicts,
+            search,
             catalog,
             writer: Mutex::new(counters),
             path,
-        })
+        };
+        // The index may be behind the store (a crash between an ingest's flush and the index
+        // commit): it catches up from the change log before anyone searches.
+        store.search.catch_up(&store)?;
+        Ok(store)
     }
 
     /// The directory the store lives in.
@@ -108,6 +115,50 @@ impl Store {
                 records: entry.into_records(),
             }),
         )
+    }
+
+    /// A subject's header (name, kind, ids) without decoding its records.
+    pub fn subject_header(
+        &self,
+        code: &SubjectCode,
+    ) -> Result<Option<crate::domain::record::Subject>> {
+        subjects::get_header(&self.tree, &self.dicts, code)
+    }
+
+    /// Every subject's code, in code order.
+    pub fn subject_codes(&self) -> impl Iterator<Item = Result<SubjectCode>> + '_ {
+        subjects::codes(&self.tree)
+    }
+
+    /// The sequence number the next change-log entry will get.
+    pub fn next_change_seq(&self) -> u64 {
+        self.writer().next_change_seq
+    }
+
+    /// Searches subjects by code, code prefix, name or name fragment (see [`crate::search`]).
+    pub fn search(
+        &self,
+        requester: crate::search::Requester,
+        text: &str,
+        limit: usize,
+    ) -> Result<Vec<crate::search::Hit>> {
+        self.search.search(requester, text, limit)
+    }
+
+    /// Rebuilds the search index from the store; returns the subjects indexed.
+    pub fn reindex(&self) -> Result<u64> {
+        let counters = self.writer();
+        self.search.rebuild(self, counters.next_change_seq)
+    }
+
+    /// Makes every write durable, then brings the search index up to date (one commit): what a
+    /// write path calls before it reports success.
+    pub(crate) fn publish(&self, options: &crate::ingest::IngestOptions) -> Result<()> {
+        self.flush()?;
+        if options.defer_search_index {
+            return Ok(());
+        }
+        self.search.catch_up(self)
     }
 
     /// A subject's records (every version), empty when there are none.
@@ -182,6 +233,32 @@ impl Store {
             path: self.path.clone(),
             source,
         })
+    }
+}
+
+/// Opens sled, waiting a little for its file lock.
+///
+/// NOTE: sled 0.34 releases its `flock` only when internal threads of a dropped `Db` finish
+/// (sled issues #1234, #1289), so reopening a store right after dropping it in the same process
+/// can fail with `WouldBlock` for a few milliseconds. A store really open elsewhere holds the lock
+/// far longer than this budget, and still gets the error.
+fn open_with_lock_wait(config: &sled::Config) -> Result<sled::Db> {
+    let mut wait = std::time::Duration::from_millis(5);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        match config.open() {
+            Err(sled::Error::Io(e))
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.to_string().contains("could not acquire lock") =>
+            {
+                if std::time::Instant::now() >= deadline {
+                    return Err(Error::Storage(sled::Error::Io(e)));
+                }
+                std::thread::sleep(wait);
+                wait = (wait * 2).min(std::time::Duration::from_millis(100));
+            }
+            other => return Ok(other?),
+        }
     }
 }
 

@@ -73,6 +73,33 @@ pub fn get(
     tree.get(key)?.map(|v| decode(&key, &v, dicts)).transpose()
 }
 
+/// Reads only a subject's header (its records are not decoded).
+pub fn get_header(
+    tree: &sled::Tree,
+    dicts: &Dictionaries,
+    code: &SubjectCode,
+) -> Result<Option<Subject>> {
+    let key = keys::subject(code);
+    let Some(value) = tree.get(key)? else {
+        return Ok(None);
+    };
+    let value = codec::plain(&value, |id| dicts.get(id), "subjects", &key)?;
+    let [header, ..] = codec::unframe::<4>(&value, "subjects", &key)?;
+    codec::decode_body(header, "subjects", &key).map(Some)
+}
+
+/// Every subject's code, in code order.
+pub fn codes(tree: &sled::Tree) -> impl Iterator<Item = Result<SubjectCode>> + '_ {
+    tree.scan_prefix([keys::SUBJECTS]).map(|item| {
+        let (k, _) = item?;
+        SubjectCode::from_stored(&k[1..]).ok_or_else(|| Error::Corrupt {
+            tree: "subjects",
+            key: keys::describe(&k),
+            reason: "the key is not a subject code".to_string(),
+        })
+    })
+}
+
 /// The plain (uncompressed) value of a subject; the writer compresses it.
 pub fn encode_plain(entry: &SubjectEntry) -> Vec<u8> {
     let header = codec::encode_body(&entry.subject);

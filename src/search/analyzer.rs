@@ -1,0 +1,97 @@
+//! The name analyzer: how names and queries become index terms.
+//!
+//! tantivy's default tokenizer keeps a run of Chinese characters as one token and drops runs of
+//! 14+ characters, so it cannot find 科技 inside 上海明华科技有限公司, nor a long name at all. Here a
+//! name is first normalised (full-width to half-width, lower case, spaces and punctuation
+//! removed), then cut into **units**: one Chinese (or other non-ASCII) character, or one run of
+//! ASCII letters and digits (`ABC科技` is `abc`, `科`, `技`). The index holds every unit (a unigram)
+//! and every pair of neighbouring units (a bigram, e.g. `科技`), bigram *i* at position *i*, so a
+//! query of *n* units is a phrase of its *n − 1* bigrams at consecutive positions. No name is
+//! ever too long: every unit of it is indexed.
+//!
+//! Queries go through the same functions, so index and query always agree.
+
+/// Folds full-width ASCII to ASCII, the ideographic space to a space, and lower-cases.
+pub fn normalize(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            '\u{3000}' => ' ',
+            _ => c,
+        })
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The units of a text (see the module docs), after [`normalize`].
+pub fn units(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut ascii = String::new();
+    for c in normalize(text).chars() {
+        if c.is_ascii_alphanumeric() {
+            ascii.push(c);
+            continue;
+        }
+        if !ascii.is_empty() {
+            out.push(std::mem::take(&mut ascii));
+        }
+        if c.is_alphanumeric() {
+            out.push(c.to_string());
+        }
+    }
+    if !ascii.is_empty() {
+        out.push(ascii);
+    }
+    out
+}
+
+/// The bigram of two neighbouring units.
+pub fn bigram(a: &str, b: &str) -> String {
+    let mut s = String::with_capacity(a.len() + b.len());
+    s.push_str(a);
+    s.push_str(b);
+    s
+}
+
+/// The exact-name key: the units joined (so spacing and width never matter).
+pub fn exact_key(text: &str) -> String {
+    units(text).concat()
+}
+
+/// The index tokens of a name: `(term, position)`, unigrams and bigrams.
+pub fn tokens(name: &str) -> Vec<(String, usize)> {
+    let units = units(name);
+    let mut out = Vec::with_capacity(units.len() * 2);
+    for (i, unit) in units.iter().enumerate() {
+        out.push((unit.clone(), i));
+        if let Some(next) = units.get(i + 1) {
+            out.push((bigram(unit, next), i));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_split_chinese_and_keep_ascii_runs() {
+        assert_eq!(units("ABC科技"), ["abc", "科", "技"]);
+        assert_eq!(
+            units("上海 明华（集团）"),
+            ["上", "海", "明", "华", "集", "团"]
+        );
+        assert_eq!(units("ＡＢＣ１２３公司"), ["abc123", "公", "司"]);
+        assert_eq!(exact_key("王 伟"), "王伟");
+    }
+
+    #[test]
+    fn long_names_keep_every_unit() {
+        let name = "上海浦东新区明华信息技术发展股份有限公司浦东分公司第二营业部";
+        let t = tokens(name);
+        let units = name.chars().count();
+        assert_eq!(t.len(), units * 2 - 1);
+        assert!(t.contains(&("业部".to_string(), units - 2)));
+    }
+}

@@ -1,0 +1,513 @@
+//! Search: a tantivy index on subject names and codes, derived from the store.
+//!
+//! One document per subject: its code (exact), code prefixes of 6+ characters (from the start,
+//! from the region for a USCC, and of the embedded organisation code), its names (current and
+//! former) as unigram and bigram terms with positions (see [`analyzer`]), the exact-name key,
+//! kind, subject id, and a fast `rank` field (shorter names first, then subject id) that breaks
+//! ties deterministically.
+//!
+//! Queries are built from analysed terms, never by tantivy's `QueryParser`, and answered in
+//! tiers, each ordered by `rank`: exact code; exact name; code prefix; names containing the query
+//! as a contiguous run (a phrase of its bigrams); names sharing most of its bigrams.
+//!
+//! **Consistency:** the index follows the store's change log. Each commit carries, as its
+//! payload, the change sequence it has applied up to; opening the store catches the index up by
+//! itself, and every write path catches it up (one commit per call) before reporting success.
+//! The index can always be rebuilt from the store (`credstore reindex`).
+
+pub mod analyzer;
+
+use crate::domain::code::SubjectCode;
+use crate::domain::record::Subject;
+use crate::domain::SubjectKind;
+use crate::error::{Error, Result};
+use crate::store::Store;
+use std::collections::{BTreeSet, HashSet};
+use std::path::Path;
+use std::sync::Mutex;
+use tantivy::collector::TopDocs;
+use tantivy::query::{BooleanQuery, ConstScoreQuery, PhraseQuery, Query, TermQuery};
+use tantivy::schema::{
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
+    STRING,
+};
+use tantivy::tokenizer::{PreTokenizedString, Token};
+use tantivy::{doc, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
+
+/// Who is searching: decides whether a natural person's code is shown in full. The query layer
+/// (requesters, authorisations) will replace this with its own type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requester {
+    /// Anyone: natural persons' codes are masked (`310101********123X`).
+    Public,
+    /// The platform's own staff or the subject itself: codes in full.
+    Entitled,
+}
+
+/// What matched, in rank order of the tiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Matched {
+    /// The whole code.
+    Code,
+    /// The whole name (current or former).
+    Name,
+    /// A prefix of 6+ characters of the code, its region part or its organisation code.
+    CodePrefix,
+    /// A name contains the query as a contiguous run.
+    NameFragment,
+    /// A name shares most of the query's bigrams.
+    NamePartial,
+}
+
+impl Matched {
+    fn score(self) -> f32 {
+        match self {
+            Matched::Code => 5.0,
+            Matched::Name => 4.0,
+            Matched::CodePrefix => 3.0,
+            Matched::NameFragment => 2.0,
+            Matched::NamePartial => 1.0,
+        }
+    }
+}
+
+/// One search result.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Hit {
+    /// The code, masked for a natural person unless the requester is entitled.
+    pub code: String,
+    /// The current name.
+    pub name: String,
+    /// `natural_person` or `organization`.
+    pub kind: &'static str,
+    /// Higher is better: 5 exact code, 4 exact name, 3 code prefix, 2 name fragment, 1-2
+    /// partial (1 + the share of the query's bigrams found).
+    pub score: f32,
+    /// Which tier matched.
+    pub matched: Matched,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Fields {
+    code: Field,
+    code_prefix: Field,
+    grams: Field,
+    name_exact: Field,
+    name: Field,
+    kind: Field,
+    subject_id: Field,
+    rank: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let grams = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("raw")
+            .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+    );
+    let fields = Fields {
+        code: b.add_text_field("code", STRING | STORED),
+        code_prefix: b.add_text_field("code_prefix", STRING),
+        grams: b.add_text_field("grams", grams),
+        name_exact: b.add_text_field("name_exact", STRING),
+        name: b.add_text_field("name", STORED),
+        kind: b.add_u64_field("kind", STORED),
+        subject_id: b.add_u64_field("subject_id", STORED | INDEXED),
+        rank: b.add_u64_field("rank", FAST),
+    };
+    (b.build(), fields)
+}
+
+/// The search index of a store.
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    fields: Fields,
+}
+
+/// Memory tantivy's writer may use before it flushes a segment.
+const WRITER_BYTES: usize = 128 << 20;
+
+fn search_error(e: tantivy::TantivyError) -> Error {
+    Error::Search(e.to_string())
+}
+
+impl SearchIndex {
+    /// Opens (or creates) the index in `dir`.
+    pub fn open(dir: &Path) -> Result<SearchIndex> {
+        std::fs::create_dir_all(dir).map_err(|source| Error::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let (schema, fields) = schema();
+        let directory = tantivy::directory::MmapDirectory::open(dir)
+            .map_err(|e| Error::Search(e.to_string()))?;
+        let index = Index::open_or_create(directory, schema).map_err(search_error)?;
+        let writer = index.writer(WRITER_BYTES).map_err(search_error)?;
+        // NOTE: a manual reload policy: the default reloads asynchronously, so a reader could
+        // miss an ingest that already reported success. We reload after every commit.
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(search_error)?;
+        Ok(SearchIndex {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+        })
+    }
+
+    fn writer(&self) -> std::sync::MutexGuard<'_, IndexWriter> {
+        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The change sequence the index has applied up to (exclusive), from its last commit.
+    pub fn next_change(&self) -> Result<u64> {
+        let metas = self.index.load_metas().map_err(search_error)?;
+        Ok(metas
+            .payload
+            .as_deref()
+            .and_then(|p| p.strip_prefix("next_change="))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0))
+    }
+
+    /// Applies every change the store logged since the last commit, in one commit.
+    pub fn catch_up(&self, store: &Store) -> Result<()> {
+        let mut writer = self.writer();
+        let from = self.next_change()?;
+        let mut codes = BTreeSet::new();
+        let mut next = None;
+        for entry in store.changes_since(from) {
+            let entry = entry?;
+            codes.extend(entry.subjects);
+            next = Some(entry.seq + 1);
+        }
+        let Some(next) = next else { return Ok(()) };
+        self.index_subjects(store, &mut writer, codes.into_iter().collect(), true)?;
+        self.commit(&mut writer, next)
+    }
+
+    /// Rebuilds the index from the store: every subject, one commit, recording `next` (the
+    /// store's next change sequence, read under its writer lock) as applied.
+    pub fn rebuild(&self, store: &Store, next: u64) -> Result<u64> {
+        let mut writer = self.writer();
+        writer.delete_all_documents().map_err(search_error)?;
+        let mut codes = Vec::new();
+        for code in store.subject_codes() {
+            codes.push(code?);
+        }
+        let n = codes.len() as u64;
+        self.index_subjects(store, &mut writer, codes, false)?;
+        self.commit(&mut writer, next)?;
+        Ok(n)
+    }
+
+    fn commit(&self, writer: &mut IndexWriter, next: u64) -> Result<()> {
+        let mut prepared = writer.prepare_commit().map_err(search_error)?;
+        prepared.set_payload(&format!("next_change={next}"));
+        prepared.commit().map_err(search_error)?;
+        self.reader.reload().map_err(search_error)?;
+        Ok(())
+    }
+
+    /// (Re)indexes these subjects, reading them from the store in parallel.
+    fn index_subjects(
+        &self,
+        store: &Store,
+        writer: &mut IndexWriter,
+        codes: Vec<SubjectCode>,
+        replace: bool,
+    ) -> Result<()> {
+        use rayon::prelude::*;
+        for chunk in codes.chunks(50_000) {
+            let docs: Vec<(SubjectCode, Option<TantivyDocument>)> = chunk
+                .par_iter()
+                .map(|code| {
+                    let subject = store.subject_header(code)?;
+                    Ok((*code, subject.map(|s| self.document(&s))))
+                })
+                .collect::<Result<_>>()?;
+            for (code, doc) in docs {
+                if replace {
+                    writer.delete_term(Term::from_field_text(self.fields.code, code.as_str()));
+                }
+                if let Some(doc) = doc {
+                    writer.add_document(doc).map_err(search_error)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn document(&self, s: &Subject) -> TantivyDocument {
+        let f = self.fields;
+        let code = s.code.as_str();
+        let mut doc = doc!(
+            f.code => code,
+            f.name => s.name.as_str(),
+            f.kind => kind_number(s.kind),
+            f.subject_id => s.subject_id,
+            f.rank => rank(s),
+        );
+        for prefix in code_prefixes(&s.code) {
+            doc.add_text(f.code_prefix, prefix);
+        }
+        for name in std::iter::once(&s.name).chain(&s.former_names) {
+            doc.add_text(f.name_exact, analyzer::exact_key(name));
+            let tokens = analyzer::tokens(name)
+                .into_iter()
+                .map(|(text, position)| Token {
+                    offset_from: 0,
+                    offset_to: 0,
+                    position,
+                    text,
+                    position_length: 1,
+                })
+                .collect();
+            doc.add_pre_tokenized_text(
+                f.grams,
+                PreTokenizedString {
+                    text: String::new(),
+                    tokens,
+                },
+            );
+        }
+        doc
+    }
+
+    /// Ranked hits for `text` (a code, a code prefix, a name or a fragment of one).
+    pub fn search(&self, requester: Requester, text: &str, limit: usize) -> Result<Vec<Hit>> {
+        let searcher = self.reader.searcher();
+        let mut hits = Vec::new();
+        let mut seen = HashSet::new();
+        for (matched, query) in self.tiers(text) {
+            if hits.len() >= limit {
+                break;
+            }
+            let wanted = limit - hits.len() + seen.len().min(limit);
+            let found: Vec<(f32, tantivy::DocAddress)> = if matched == Matched::NamePartial {
+                let collector = TopDocs::with_limit(wanted).tweak_score(partial_order);
+                searcher
+                    .search(&query, &collector)
+                    .map_err(search_error)?
+                    .into_iter()
+                    .map(|(key, addr)| (key as f32, addr))
+                    .collect()
+            } else {
+                let collector =
+                    TopDocs::with_limit(wanted).order_by_fast_field::<u64>("rank", Order::Asc);
+                searcher
+                    .search(&query, &collector)
+                    .map_err(search_error)?
+                    .into_iter()
+                    .map(|(_, addr)| (0.0, addr))
+                    .collect()
+            };
+            let bigrams = bigram_count(text) as f32;
+            for (key, addr) in found {
+                if hits.len() >= limit {
+                    break;
+                }
+                let doc: TantivyDocument = searcher.doc(addr).map_err(search_error)?;
+                let Some(hit) = self.hit(&doc, requester, matched) else {
+                    continue;
+                };
+                if !seen.insert(hit.0) {
+                    continue;
+                }
+                let mut hit = hit.1;
+                if matched == Matched::NamePartial && bigrams > 0.0 {
+                    // key = matches * 2^41 + (2^41 - 1 - rank): recover the matches.
+                    let matches = (f64::from(key) / (1u64 << 41) as f64).floor() as f32;
+                    hit.score = 1.0 + (matches / bigrams).min(1.0);
+                }
+                hits.push(hit);
+            }
+        }
+        Ok(hits)
+    }
+
+    fn hit(
+        &self,
+        doc: &TantivyDocument,
+        requester: Requester,
+        matched: Matched,
+    ) -> Option<(SubjectCode, Hit)> {
+        let f = self.fields;
+        let code = doc.get_first(f.code).and_then(|v| v.as_str())?;
+        let code = SubjectCode::from_stored(code.as_bytes())?;
+        let kind = match doc.get_first(f.kind).and_then(|v| v.as_u64()) {
+            Some(0) => SubjectKind::NaturalPerson,
+            _ => SubjectKind::Organization,
+        };
+        let shown = match requester {
+            Requester::Entitled => code.as_str().to_string(),
+            Requester::Public => code.masked(),
+        };
+        let name = doc
+            .get_first(f.name)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string();
+        Some((
+            code,
+            Hit {
+                code: shown,
+                name,
+                kind: kind.as_str(),
+                score: matched.score(),
+                matched,
+            },
+        ))
+    }
+
+    /// The queries of each tier that applies to `text`, best tier first.
+    fn tiers(&self, text: &str) -> Vec<(Matched, Box<dyn Query>)> {
+        let f = self.fields;
+        let mut out: Vec<(Matched, Box<dyn Query>)> = Vec::new();
+        let code_like: String = analyzer::normalize(text)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect::<String>()
+            .to_ascii_uppercase();
+        let is_code_like =
+            code_like.len() >= 6 && code_like.bytes().all(|b| b.is_ascii_alphanumeric());
+        if is_code_like && code_like.len() == 18 {
+            out.push((Matched::Code, term_query(f.code, &code_like)));
+        }
+        let units = analyzer::units(text);
+        if !units.is_empty() {
+            out.push((Matched::Name, term_query(f.name_exact, &units.concat())));
+        }
+        if is_code_like && code_like.len() < 18 {
+            out.push((Matched::CodePrefix, term_query(f.code_prefix, &code_like)));
+        }
+        match units.len() {
+            0 => {}
+            1 => out.push((Matched::NameFragment, term_query(f.grams, &units[0]))),
+            2 => out.push((
+                Matched::NameFragment,
+                term_query(f.grams, &analyzer::bigram(&units[0], &units[1])),
+            )),
+            n => {
+                let terms: Vec<Term> = units
+                    .windows(2)
+                    .map(|w| Term::from_field_text(f.grams, &analyzer::bigram(&w[0], &w[1])))
+                    .collect();
+                out.push((
+                    Matched::NameFragment,
+                    Box::new(PhraseQuery::new(terms.clone())),
+                ));
+                let clauses: Vec<Box<dyn Query>> = terms
+                    .into_iter()
+                    .map(|t| {
+                        Box::new(ConstScoreQuery::new(
+                            Box::new(TermQuery::new(t, IndexRecordOption::Basic)),
+                            1.0,
+                        )) as Box<dyn Query>
+                    })
+                    .collect();
+                // Most, not all, of the bigrams: n-2 of the n-1, at least one.
+                let required = (n - 2).max(1);
+                out.push((
+                    Matched::NamePartial,
+                    Box::new(BooleanQuery::union_with_minimum_required_clauses(
+                        clauses, required,
+                    )),
+                ));
+            }
+        }
+        out
+    }
+}
+
+fn term_query(field: Field, text: &str) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_text(field, text),
+        IndexRecordOption::Basic,
+    ))
+}
+
+fn bigram_count(text: &str) -> usize {
+    analyzer::units(text).len().saturating_sub(1)
+}
+
+/// Sort key of the partial tier: more matching bigrams first, then by rank.
+fn partial_order(
+    segment: &tantivy::SegmentReader,
+) -> impl Fn(tantivy::DocId, tantivy::Score) -> f64 {
+    let ranks = segment
+        .fast_fields()
+        .u64("rank")
+        .ok()
+        .map(|c| c.first_or_default_col(u64::MAX));
+    move |doc, score| {
+        let rank = ranks.as_ref().map_or(u64::MAX, |r| r.get_val(doc)) & ((1u64 << 41) - 1);
+        f64::from(score).round() * (1u64 << 41) as f64 + ((1u64 << 41) - 1 - rank) as f64
+    }
+}
+
+fn kind_number(kind: SubjectKind) -> u64 {
+    match kind {
+        SubjectKind::NaturalPerson => 0,
+        SubjectKind::Organization => 1,
+    }
+}
+
+/// Shorter names first, then subject id: `name length (chars, ≤ 255) << 32 | subject id`.
+fn rank(s: &Subject) -> u64 {
+    let len = s.name.chars().count().min(255) as u64;
+    (len << 32) | (s.subject_id & 0xFFFF_FFFF)
+}
+
+/// Every 6+-character prefix of the code; for a USCC also of its region part (positions 3-18)
+/// and of its organisation code (positions 9-17).
+fn code_prefixes(code: &SubjectCode) -> Vec<String> {
+    let c = code.as_str();
+    let mut parts = vec![c];
+    if code.kind() == SubjectKind::Organization {
+        parts.push(&c[2..]);
+        parts.push(&c[8..17]);
+    }
+    let mut out = Vec::new();
+    for part in parts {
+        for end in 6..part.len() {
+            out.push(part[..end].to_string());
+        }
+        if part.len() < 18 {
+            out.push(part.to_string());
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_cover_region_and_organisation_code() {
+        let today = crate::domain::date::Date::parse("2026-11-27").unwrap();
+        let org = SubjectCode::parse("91310115MA1K3BTP2B", today)
+            .unwrap()
+            .code;
+        let p = code_prefixes(&org);
+        assert!(p.contains(&"913101".to_string()));
+        assert!(p.contains(&"310115".to_string()), "region");
+        assert!(p.contains(&"MA1K3B".to_string()), "organisation code");
+        assert!(p.contains(&"MA1K3BTP2".to_string()));
+        assert!(
+            !p.contains(&"91310115MA1K3BTP2B".to_string()),
+            "the whole code is its own tier"
+        );
+        assert!(p.iter().all(|x| x.len() >= 6));
+    }
+}

@@ -1,0 +1,303 @@
+//! Search: what each kind of query finds, in which order, with which codes shown, and that the
+//! index agrees with the store after a rebuild and after a crash.
+
+mod common;
+
+use common::*;
+use credstore::domain::code::SubjectCode;
+use credstore::domain::record::Subject;
+use credstore::domain::SubjectKind;
+use credstore::generate::{generate, GenerateConfig};
+use credstore::search::{Matched, Requester};
+use credstore::Store;
+use std::collections::BTreeSet;
+
+type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+/// A store of 3,000 generated subjects (bulk-loaded), plus every subject in memory.
+fn fixture() -> Result<(tempfile::TempDir, Store, Vec<Subject>), Box<dyn std::error::Error>> {
+    let tmp = tempfile::tempdir()?;
+    let data = tmp.path().join("data");
+    let config = GenerateConfig {
+        subjects: 3_000,
+        seed: 21,
+        bad_share: 0.0,
+        today: today(),
+    };
+    generate(&config, &data)?;
+    let store = Store::open(tmp.path().join("store"))?;
+    store.ingest_bulk(&credstore::ingest::bulk::provider_tree(&data)?, &options())?;
+    let mut subjects = Vec::new();
+    for code in store.subject_codes() {
+        subjects.push(store.subject_header(&code?)?.ok_or("header")?);
+    }
+    Ok((tmp, store, subjects))
+}
+
+fn names(s: &Subject) -> impl Iterator<Item = &String> {
+    std::iter::once(&s.name).chain(&s.former_names)
+}
+
+#[test]
+fn a_two_character_query_finds_every_name_containing_it() -> TestResult {
+    let (_tmp, store, subjects) = fixture()?;
+    for text in ["科技", "王伟", "华信", "明华"] {
+        let expected: BTreeSet<String> = subjects
+            .iter()
+            .filter(|s| names(s).any(|n| n.contains(text)))
+            .map(|s| s.code.as_str().to_string())
+            .collect();
+        let hits = store.search(Requester::Entitled, text, 100_000)?;
+        let got: BTreeSet<String> = hits.iter().map(|h| h.code.clone()).collect();
+        assert_eq!(got, expected, "{text}");
+    }
+    Ok(())
+}
+
+#[test]
+fn a_fragment_of_a_long_company_name_finds_it_in_the_top_results() -> TestResult {
+    let (_tmp, store, subjects) = fixture()?;
+    let companies: Vec<&Subject> = subjects
+        .iter()
+        .filter(|s| s.kind == SubjectKind::Organization && s.name.chars().count() >= 10)
+        .take(40)
+        .collect();
+    assert!(companies.len() >= 20);
+    for company in companies {
+        let chars: Vec<char> = company.name.chars().collect();
+        for len in [3, 4] {
+            // The trade name right after 上海: the distinctive part of the name.
+            let fragment: String = chars[2..2 + len].iter().collect();
+            let hits = store.search(Requester::Entitled, &fragment, 20)?;
+            assert!(
+                hits.iter().any(|h| h.code == company.code.as_str()),
+                "{fragment} did not find {}",
+                company.name
+            );
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn a_full_name_lists_every_exact_match_before_partial_ones() -> TestResult {
+    let (_tmp, store, subjects) = fixture()?;
+    // The most common person name in the data set.
+    let mut counts = std::collections::BTreeMap::<&str, usize>::new();
+    for s in subjects
+        .iter()
+        .filter(|s| s.kind == SubjectKind::NaturalPerson)
+    {
+        *counts.entry(s.name.as_str()).or_default() += 1;
+    }
+    let (name, n) = counts
+        .iter()
+        .max_by_key(|(_, n)| **n)
+        .map(|(k, v)| (*k, *v))
+        .ok_or("no persons")?;
+    assert!(n >= 2, "want a shared name, got {name} x{n}");
+    let hits = store.search(Requester::Public, name, n + 10)?;
+    let exact: Vec<_> = hits
+        .iter()
+        .take_while(|h| h.matched == Matched::Name)
+        .collect();
+    assert_eq!(exact.len(), n, "{name}: {hits:?}");
+    assert!(exact.iter().all(|h| h.name == name));
+    assert!(hits[n..]
+        .iter()
+        .all(|h| h.matched != Matched::Name && h.score < 4.0));
+    Ok(())
+}
+
+#[test]
+fn a_full_code_comes_first_and_persons_are_masked_for_the_public() -> TestResult {
+    let (_tmp, store, subjects) = fixture()?;
+    for s in subjects.iter().step_by(97) {
+        let shown = store.search(Requester::Public, &s.code.as_str().to_lowercase(), 5)?;
+        assert_eq!(shown[0].matched, Matched::Code);
+        assert_eq!(shown[0].name, s.name);
+        let entitled = store.search(Requester::Entitled, s.code.as_str(), 5)?;
+        assert_eq!(entitled[0].code, s.code.as_str());
+        match s.kind {
+            SubjectKind::NaturalPerson => {
+                assert_eq!(shown[0].code, s.code.masked());
+                assert!(shown[0].code.contains("********"), "{}", shown[0].code);
+            }
+            SubjectKind::Organization => assert_eq!(shown[0].code, s.code.as_str()),
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn a_code_prefix_of_six_or_more_characters_finds_the_codes_with_it() -> TestResult {
+    let (_tmp, store, subjects) = fixture()?;
+    for prefix in ["310115", "9131011", "31010419"] {
+        let expected: BTreeSet<&str> = subjects
+            .iter()
+            .map(|s| s.code.as_str())
+            .filter(|c| c.starts_with(prefix))
+            .collect();
+        assert!(!expected.is_empty(), "{prefix}");
+        let hits = store.search(Requester::Entitled, prefix, 100_000)?;
+        let got: BTreeSet<&str> = hits
+            .iter()
+            .filter(|h| h.matched == Matched::CodePrefix)
+            .map(|h| h.code.as_str())
+            .collect();
+        assert!(expected.is_subset(&got), "{prefix}");
+        // The rest come from the region or organisation-code part of a USCC.
+        for code in got.difference(&expected) {
+            assert!(
+                code[2..].starts_with(prefix) || code[8..].starts_with(prefix),
+                "{code}"
+            );
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn long_names_are_found_by_their_tail() -> TestResult {
+    let (_tmp, store, subjects) = fixture()?;
+    let long: Vec<&Subject> = subjects
+        .iter()
+        .filter(|s| s.name.chars().count() >= 20)
+        .collect();
+    assert!(
+        !long.is_empty(),
+        "the generator makes some 20+ character names"
+    );
+    for s in long {
+        let chars: Vec<char> = s.name.chars().collect();
+        let tail: String = chars[chars.len() - 8..].iter().collect();
+        let hits = store.search(Requester::Entitled, &tail, 1_000)?;
+        assert!(
+            hits.iter().any(|h| h.code == s.code.as_str()),
+            "{tail} / {}",
+            s.name
+        );
+        let hits = store.search(Requester::Entitled, &s.name, 5)?;
+        assert_eq!(hits[0].code, s.code.as_str(), "the whole long name");
+    }
+    Ok(())
+}
+
+#[test]
+fn reindex_answers_exactly_as_the_incremental_index() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let data = tmp.path().join("data");
+    let config = GenerateConfig {
+        subjects: 1_500,
+        seed: 8,
+        bad_share: 0.0,
+        today: today(),
+    };
+    generate(&config, &data)?;
+    let store = Store::open(tmp.path().join("store"))?;
+    // Incremental: one provider at a time, each a commit of the index.
+    let sources = credstore::ingest::bulk::provider_tree(&data)?;
+    for s in &sources {
+        store.ingest_files(&s.provider, &[&s.path], &options())?;
+    }
+    let queries: Vec<String> = {
+        let mut q = vec![
+            "科技".to_string(),
+            "上海".to_string(),
+            "310115".to_string(),
+            "王".to_string(),
+        ];
+        for code in store.subject_codes().step_by(53) {
+            let s = store.subject_header(&code?)?.ok_or("header")?;
+            q.push(s.name.clone());
+            q.push(s.code.as_str()[..9].to_string());
+            q.push(s.name.chars().skip(1).take(3).collect());
+        }
+        q
+    };
+    let answers = |store: &Store| -> Result<Vec<_>, credstore::Error> {
+        queries
+            .iter()
+            .map(|q| store.search(Requester::Entitled, q, 20))
+            .collect()
+    };
+    let incremental = answers(&store)?;
+    assert!(incremental.iter().filter(|h| !h.is_empty()).count() > queries.len() / 2);
+    assert!(store.reindex()? >= 1_400);
+    assert_eq!(answers(&store)?, incremental);
+    Ok(())
+}
+
+/// Child side of the crash test: ingest with the index left behind, report, then wait to be
+/// killed. Runs only when the parent test sets the variable.
+#[test]
+fn crash_child_ingests_then_waits() -> TestResult {
+    let Ok(dir) = std::env::var("CREDSTORE_SEARCH_CRASH_CHILD") else {
+        return Ok(());
+    };
+    let store = Store::open(&dir)?;
+    let code = usccs(4242, 1)[0];
+    let mut options = options();
+    options.defer_search_index = true;
+    let text = jsonl(&[line(
+        "K-1",
+        &code,
+        "上海崩溃测试科技有限公司",
+        "B-ORG-REG",
+        "2024-01-02",
+    )]);
+    let report = store.ingest_reader(
+        "SAMR-SH",
+        "crash.jsonl",
+        credstore::ingest::FileFormat::JsonLines,
+        text.as_bytes(),
+        &options,
+    )?;
+    assert_eq!(report.accepted, 1);
+    // Acknowledged: stored and flushed, but not yet in the search index.
+    assert!(store
+        .search(Requester::Entitled, code.as_str(), 5)?
+        .is_empty());
+    println!("ACK {}", code.as_str());
+    std::thread::sleep(std::time::Duration::from_secs(60));
+    Ok(())
+}
+
+#[test]
+fn a_subject_acknowledged_before_a_kill_is_searchable_after_reopen() -> TestResult {
+    use std::io::BufRead;
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path().join("store");
+    let mut child = std::process::Command::new(std::env::current_exe()?)
+        .args([
+            "--exact",
+            "crash_child_ingests_then_waits",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env("CREDSTORE_SEARCH_CRASH_CHILD", &dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()?;
+    let stdout = child.stdout.take().ok_or("stdout")?;
+    let mut acked = None;
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line?;
+        // The harness may print "test name ... " on the same line before our output.
+        if let Some(at) = line.find("ACK ") {
+            acked = Some(line[at + 4..].trim().to_string());
+            break;
+        }
+    }
+    child.kill()?; // SIGKILL: no destructor, no index commit.
+    child.wait()?;
+    let code = acked.ok_or("the child never acknowledged")?;
+    let store = Store::open(&dir)?;
+    let hits = store.search(Requester::Entitled, &code, 5)?;
+    assert_eq!(hits.first().map(|h| h.code.as_str()), Some(code.as_str()));
+    let hits = store.search(Requester::Entitled, "崩溃测试", 5)?;
+    assert_eq!(hits.len(), 1);
+    let parsed = SubjectCode::parse(&code, today())?;
+    assert!(store.subject(&parsed.code)?.is_some());
+    Ok(())
+}
