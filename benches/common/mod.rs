@@ -68,7 +68,13 @@ pub fn peak_rss_mib() -> Option<u64> {
 
 /// Loads a whole dataset with one bulk load; returns records accepted.
 pub fn bulk_all(store: &credstore::Store, dir: &Path) -> u64 {
-    let options = credstore::ingest::IngestOptions::new(today());
+    bulk_all_with(store, dir, false)
+}
+
+/// Like [`bulk_all`]; `defer_index` leaves the search index to a later catch-up.
+pub fn bulk_all_with(store: &credstore::Store, dir: &Path, defer_index: bool) -> u64 {
+    let mut options = credstore::ingest::IngestOptions::new(today());
+    options.defer_search_index = defer_index;
     let sources = credstore::ingest::bulk::provider_tree(dir).expect("read bench data");
     let report = store.ingest_bulk(&sources, &options).expect("bulk load");
     assert_eq!(report.rejected, 0, "bench data has no bad lines");

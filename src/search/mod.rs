@@ -16,6 +16,7 @@
 //! The index can always be rebuilt from the store (`credstore reindex`).
 
 pub mod analyzer;
+mod collector;
 
 use crate::domain::code::SubjectCode;
 use crate::domain::record::Subject;
@@ -145,7 +146,37 @@ impl SearchIndex {
         let (schema, fields) = schema();
         let directory = tantivy::directory::MmapDirectory::open(dir)
             .map_err(|e| Error::Search(e.to_string()))?;
-        let index = Index::open_or_create(directory, schema).map_err(search_error)?;
+        // Sorted by rank: within a segment, doc order is rank order (see `collector`).
+        let settings = tantivy::IndexSettings {
+            sort_by_field: Some(tantivy::index::IndexSortByField {
+                field: "rank".to_string(),
+                order: Order::Asc,
+            }),
+            ..tantivy::IndexSettings::default()
+        };
+        let index = Index::builder()
+            .schema(schema.clone())
+            .settings(settings.clone())
+            .open_or_create(directory)
+            .map_err(search_error)?;
+        // The index is derived data: one written with another schema or sorting (an older
+        // build) is dropped and rebuilt from the store by the catch-up that follows opening.
+        let index = if index.schema() != schema || index.settings().sort_by_field != settings.sort_by_field {
+            drop(index);
+            std::fs::remove_dir_all(dir).and_then(|_| std::fs::create_dir_all(dir)).map_err(|source| Error::Io {
+                path: dir.to_path_buf(),
+                source,
+            })?;
+            let directory = tantivy::directory::MmapDirectory::open(dir)
+                .map_err(|e| Error::Search(e.to_string()))?;
+            Index::builder()
+                .schema(schema)
+                .settings(settings)
+                .open_or_create(directory)
+                .map_err(search_error)?
+        } else {
+            index
+        };
         let writer = index.writer(WRITER_BYTES).map_err(search_error)?;
         // NOTE: a manual reload policy: the default reloads asynchronously, so a reader could
         // miss an ingest that already reported success. We reload after every commit.
@@ -300,8 +331,7 @@ impl SearchIndex {
                     .map(|(key, addr)| (key as f32, addr))
                     .collect()
             } else {
-                let collector =
-                    TopDocs::with_limit(wanted).order_by_fast_field::<u64>("rank", Order::Asc);
+                let collector = collector::FirstByRank { limit: wanted };
                 searcher
                     .search(&query, &collector)
                     .map_err(search_error)?
