@@ -41,40 +41,87 @@ fn main() {
     let started = Instant::now();
     let n = store.reindex().expect("reindex");
     let secs = started.elapsed().as_secs_f64();
-    println!("index build: {n} subjects in {secs:.1} s = {:.0} subjects/s", n as f64 / secs);
+    println!(
+        "index build: {n} subjects in {secs:.1} s = {:.0} subjects/s",
+        n as f64 / secs
+    );
 
     // Queries drawn deterministically from the store's own subjects.
     let mut rng = Rng::new(7);
     let mut headers = Vec::new();
     for (i, code) in store.subject_codes().enumerate() {
         if i % 97 == 0 {
-            headers.push(store.subject_header(&code.expect("code")).expect("read").expect("subject"));
+            headers.push(
+                store
+                    .subject_header(&code.expect("code"))
+                    .expect("read")
+                    .expect("subject"),
+            );
         }
     }
-    let persons: Vec<_> = headers.iter().filter(|s| s.code.kind() == credstore::domain::SubjectKind::NaturalPerson).collect();
-    let companies: Vec<_> = headers.iter().filter(|s| s.code.kind() == credstore::domain::SubjectKind::Organization).collect();
+    let persons: Vec<_> = headers
+        .iter()
+        .filter(|s| s.code.kind() == credstore::domain::SubjectKind::NaturalPerson)
+        .collect();
+    let companies: Vec<_> = headers
+        .iter()
+        .filter(|s| s.code.kind() == credstore::domain::SubjectKind::Organization)
+        .collect();
     let pick = |rng: &mut Rng, n: usize| rng.index(n);
     let mut classes: Vec<(&str, Vec<String>)> = Vec::new();
-    classes.push(("code", (0..1000).map(|_| headers[pick(&mut rng, headers.len())].code.as_str().to_string()).collect()));
-    classes.push(("full person name", (0..1000).map(|_| persons[pick(&mut rng, persons.len())].name.clone()).collect()));
-    classes.push(("2-char fragment", (0..1000).map(|_| {
-        let s = &headers[pick(&mut rng, headers.len())];
-        let chars: Vec<char> = s.name.chars().collect();
-        let at = pick(&mut rng, chars.len().saturating_sub(1).max(1));
-        chars[at..(at + 2).min(chars.len())].iter().collect()
-    }).collect()));
-    classes.push(("3-4 char company fragment", (0..1000).map(|i| {
-        let s = companies[pick(&mut rng, companies.len())];
-        let chars: Vec<char> = s.name.chars().collect();
-        let len = 3 + i % 2;
-        let at = pick(&mut rng, chars.len().saturating_sub(len).max(1));
-        chars[at..(at + len).min(chars.len())].iter().collect()
-    }).collect()));
-    classes.push(("code prefix (6-9)", (0..1000).map(|i| {
-        let s = &headers[pick(&mut rng, headers.len())];
-        s.code.as_str()[..6 + i % 4].to_string()
-    }).collect()));
-    println!("{:<28} {:>9} {:>9} {:>9} {:>9}", "class (1,000 queries, limit 20)", "p50 µs", "p99 µs", "max µs", "mean hits");
+    classes.push((
+        "code",
+        (0..1000)
+            .map(|_| {
+                headers[pick(&mut rng, headers.len())]
+                    .code
+                    .as_str()
+                    .to_string()
+            })
+            .collect(),
+    ));
+    classes.push((
+        "full person name",
+        (0..1000)
+            .map(|_| persons[pick(&mut rng, persons.len())].name.clone())
+            .collect(),
+    ));
+    classes.push((
+        "2-char fragment",
+        (0..1000)
+            .map(|_| {
+                let s = &headers[pick(&mut rng, headers.len())];
+                let chars: Vec<char> = s.name.chars().collect();
+                let at = pick(&mut rng, chars.len().saturating_sub(1).max(1));
+                chars[at..(at + 2).min(chars.len())].iter().collect()
+            })
+            .collect(),
+    ));
+    classes.push((
+        "3-4 char company fragment",
+        (0..1000)
+            .map(|i| {
+                let s = companies[pick(&mut rng, companies.len())];
+                let chars: Vec<char> = s.name.chars().collect();
+                let len = 3 + i % 2;
+                let at = pick(&mut rng, chars.len().saturating_sub(len).max(1));
+                chars[at..(at + len).min(chars.len())].iter().collect()
+            })
+            .collect(),
+    ));
+    classes.push((
+        "code prefix (6-9)",
+        (0..1000)
+            .map(|i| {
+                let s = &headers[pick(&mut rng, headers.len())];
+                s.code.as_str()[..6 + i % 4].to_string()
+            })
+            .collect(),
+    ));
+    println!(
+        "{:<28} {:>9} {:>9} {:>9} {:>9}",
+        "class (1,000 queries, limit 20)", "p50 µs", "p99 µs", "max µs", "mean hits"
+    );
     for (class, queries) in &classes {
         // One warm-up pass, then the timed one.
         for q in queries.iter().take(200) {
@@ -84,7 +131,10 @@ fn main() {
         let mut hits = 0usize;
         for q in queries {
             let t = Instant::now();
-            hits += store.search(Requester::Public, q, 20).expect("search").len();
+            hits += store
+                .search(Requester::Public, q, 20)
+                .expect("search")
+                .len();
             times.push(t.elapsed().as_secs_f64() * 1e6);
         }
         times.sort_by(|a, b| a.total_cmp(b));

@@ -127,11 +127,18 @@ pub fn plain<'v>(
     }
     let dict = dictionary(id)
         .ok_or_else(|| corrupt(format!("needs dictionary {id}, which the store lacks")))?;
-    let mut decompressor = zstd::bulk::Decompressor::with_prepared_dictionary(&dict.decoder)
-        .map_err(|e| corrupt(format!("decompressor: {e}")))?;
-    let out = decompressor
-        .decompress(&value[9..], len)
-        .map_err(|e| corrupt(format!("undecompressable: {e}")))?;
+    // NOTE: one decompression context per thread, reused: creating one per value was a third
+    // of the time of reading every subject (profiled on `reindex`).
+    thread_local! {
+        static DCTX: std::cell::RefCell<zstd::zstd_safe::DCtx<'static>> =
+            std::cell::RefCell::new(zstd::zstd_safe::DCtx::create());
+    }
+    let mut out = Vec::with_capacity(len);
+    DCTX.with(|dctx| {
+        dctx.borrow_mut()
+            .decompress_using_ddict(&mut out, &value[9..], dict.decoder.as_ddict())
+            .map_err(|code| corrupt(format!("undecompressable: zstd error {code}")))
+    })?;
     if out.len() != len {
         return Err(corrupt(format!(
             "decompressed to {} bytes, header says {len}",

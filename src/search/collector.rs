@@ -53,7 +53,10 @@ impl Collector for FirstByRank {
         segment_ord: u32,
         reader: &SegmentReader,
     ) -> tantivy::Result<Self::Fruit> {
-        let ranks = reader.fast_fields().u64("rank")?.first_or_default_col(u64::MAX);
+        let ranks = reader
+            .fast_fields()
+            .u64("rank")?
+            .first_or_default_col(u64::MAX);
         let alive = reader.alive_bitset();
         let mut scorer = weight.scorer(reader, 1.0)?;
         let mut out = Vec::with_capacity(self.limit.min(64));

@@ -161,12 +161,16 @@ impl SearchIndex {
             .map_err(search_error)?;
         // The index is derived data: one written with another schema or sorting (an older
         // build) is dropped and rebuilt from the store by the catch-up that follows opening.
-        let index = if index.schema() != schema || index.settings().sort_by_field != settings.sort_by_field {
+        let index = if index.schema() != schema
+            || index.settings().sort_by_field != settings.sort_by_field
+        {
             drop(index);
-            std::fs::remove_dir_all(dir).and_then(|_| std::fs::create_dir_all(dir)).map_err(|source| Error::Io {
-                path: dir.to_path_buf(),
-                source,
-            })?;
+            std::fs::remove_dir_all(dir)
+                .and_then(|_| std::fs::create_dir_all(dir))
+                .map_err(|source| Error::Io {
+                    path: dir.to_path_buf(),
+                    source,
+                })?;
             let directory = tantivy::directory::MmapDirectory::open(dir)
                 .map_err(|e| Error::Search(e.to_string()))?;
             Index::builder()
