@@ -8,7 +8,8 @@
 //!
 //! Queries are built from analysed terms, never by tantivy's `QueryParser`, and answered in
 //! tiers, each ordered by `rank`: exact code; exact name; code prefix; names containing the query
-//! as a contiguous run (a phrase of its bigrams); names sharing most of its bigrams.
+//! as a contiguous run (a phrase of its bigrams); names sharing most of its bigrams. Each tier
+//! is read only until it has enough hits (see `collector`).
 //!
 //! **Consistency:** the index follows the store's change log. Each commit carries, as its
 //! payload, the change sequence it has applied up to; opening the store catches the index up by
@@ -26,8 +27,7 @@ use crate::store::Store;
 use std::collections::{BTreeSet, HashSet};
 use std::path::Path;
 use std::sync::Mutex;
-use tantivy::collector::TopDocs;
-use tantivy::query::{BooleanQuery, ConstScoreQuery, PhraseQuery, Query, TermQuery};
+use tantivy::query::{BooleanQuery, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{
     Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
     STRING,
@@ -57,7 +57,8 @@ pub enum Matched {
     CodePrefix,
     /// A name contains the query as a contiguous run.
     NameFragment,
-    /// A name shares most of the query's bigrams.
+    /// A name shares most of the query's bigrams (all but one; for a three-character query,
+    /// one of its two).
     NamePartial,
 }
 
@@ -82,8 +83,7 @@ pub struct Hit {
     pub name: String,
     /// `natural_person` or `organization`.
     pub kind: &'static str,
-    /// Higher is better: 5 exact code, 4 exact name, 3 code prefix, 2 name fragment, 1-2
-    /// partial (1 + the share of the query's bigrams found).
+    /// Higher is better: 5 exact code, 4 exact name, 3 code prefix, 2 name fragment, 1 partial.
     pub score: f32,
     /// Which tier matched.
     pub matched: Matched,
@@ -129,8 +129,13 @@ pub struct SearchIndex {
     fields: Fields,
 }
 
-/// Memory tantivy's writer may use before it flushes a segment.
-const WRITER_BYTES: usize = 128 << 20;
+/// Memory tantivy's writer may use before it flushes a segment (a bigger budget, fewer
+/// segments for a rebuild to merge).
+const WRITER_BYTES: usize = 384 << 20;
+
+/// A commit that added at least this many documents merges the index into one segment: query
+/// latency grows with the number of segments (every term is looked up in each).
+const MERGE_AFTER: usize = 50_000;
 
 fn search_error(e: tantivy::TantivyError) -> Error {
     Error::Search(e.to_string())
@@ -224,8 +229,13 @@ impl SearchIndex {
             next = Some(entry.seq + 1);
         }
         let Some(next) = next else { return Ok(()) };
+        let added = codes.len();
         self.index_subjects(store, &mut writer, codes.into_iter().collect(), true)?;
-        self.commit(&mut writer, next)
+        self.commit(&mut writer, next)?;
+        if added >= MERGE_AFTER {
+            self.merge_all(&mut writer)?;
+        }
+        Ok(())
     }
 
     /// Rebuilds the index from the store: every subject, one commit, recording `next` (the
@@ -240,7 +250,18 @@ impl SearchIndex {
         let n = codes.len() as u64;
         self.index_subjects(store, &mut writer, codes, false)?;
         self.commit(&mut writer, next)?;
+        self.merge_all(&mut writer)?;
         Ok(n)
+    }
+
+    /// Merges every segment into one, waits, and makes it visible.
+    fn merge_all(&self, writer: &mut IndexWriter) -> Result<()> {
+        let ids = self.index.searchable_segment_ids().map_err(search_error)?;
+        if ids.len() > 1 {
+            writer.merge(&ids).wait().map_err(search_error)?;
+            self.reader.reload().map_err(search_error)?;
+        }
+        Ok(())
     }
 
     fn commit(&self, writer: &mut IndexWriter, next: u64) -> Result<()> {
@@ -326,25 +347,11 @@ impl SearchIndex {
                 break;
             }
             let wanted = limit - hits.len() + seen.len().min(limit);
-            let found: Vec<(f32, tantivy::DocAddress)> = if matched == Matched::NamePartial {
-                let collector = TopDocs::with_limit(wanted).tweak_score(partial_order);
-                searcher
-                    .search(&query, &collector)
-                    .map_err(search_error)?
-                    .into_iter()
-                    .map(|(key, addr)| (key as f32, addr))
-                    .collect()
-            } else {
-                let collector = collector::FirstByRank { limit: wanted };
-                searcher
-                    .search(&query, &collector)
-                    .map_err(search_error)?
-                    .into_iter()
-                    .map(|(_, addr)| (0.0, addr))
-                    .collect()
-            };
-            let bigrams = bigram_count(text) as f32;
-            for (key, addr) in found {
+            // Every tier, the partial one included, is "first N by rank": tiers order the
+            // results, rank orders each tier, and each tier stops reading postings at N.
+            let collector = collector::FirstByRank { limit: wanted };
+            let found = searcher.search(&query, &collector).map_err(search_error)?;
+            for (_, addr) in found {
                 if hits.len() >= limit {
                     break;
                 }
@@ -355,13 +362,7 @@ impl SearchIndex {
                 if !seen.insert(hit.0) {
                     continue;
                 }
-                let mut hit = hit.1;
-                if matched == Matched::NamePartial && bigrams > 0.0 {
-                    // key = matches * 2^41 + (2^41 - 1 - rank): recover the matches.
-                    let matches = (f64::from(key) / (1u64 << 41) as f64).floor() as f32;
-                    hit.score = 1.0 + (matches / bigrams).min(1.0);
-                }
-                hits.push(hit);
+                hits.push(hit.1);
             }
         }
         Ok(hits)
@@ -440,12 +441,7 @@ impl SearchIndex {
                 ));
                 let clauses: Vec<Box<dyn Query>> = terms
                     .into_iter()
-                    .map(|t| {
-                        Box::new(ConstScoreQuery::new(
-                            Box::new(TermQuery::new(t, IndexRecordOption::Basic)),
-                            1.0,
-                        )) as Box<dyn Query>
-                    })
+                    .map(|t| Box::new(TermQuery::new(t, IndexRecordOption::Basic)) as Box<dyn Query>)
                     .collect();
                 // Most, not all, of the bigrams: n-2 of the n-1, at least one.
                 let required = (n - 2).max(1);
@@ -466,25 +462,6 @@ fn term_query(field: Field, text: &str) -> Box<dyn Query> {
         Term::from_field_text(field, text),
         IndexRecordOption::Basic,
     ))
-}
-
-fn bigram_count(text: &str) -> usize {
-    analyzer::units(text).len().saturating_sub(1)
-}
-
-/// Sort key of the partial tier: more matching bigrams first, then by rank.
-fn partial_order(
-    segment: &tantivy::SegmentReader,
-) -> impl Fn(tantivy::DocId, tantivy::Score) -> f64 {
-    let ranks = segment
-        .fast_fields()
-        .u64("rank")
-        .ok()
-        .map(|c| c.first_or_default_col(u64::MAX));
-    move |doc, score| {
-        let rank = ranks.as_ref().map_or(u64::MAX, |r| r.get_val(doc)) & ((1u64 << 41) - 1);
-        f64::from(score).round() * (1u64 << 41) as f64 + ((1u64 << 41) - 1 - rank) as f64
-    }
 }
 
 fn kind_number(kind: SubjectKind) -> u64 {
