@@ -93,6 +93,7 @@ pub struct Hit {
 struct Fields {
     code: Field,
     code_prefix: Field,
+    code_region: Field,
     grams: Field,
     name_exact: Field,
     name: Field,
@@ -111,6 +112,7 @@ fn schema() -> (Schema, Fields) {
     let fields = Fields {
         code: b.add_text_field("code", STRING | STORED),
         code_prefix: b.add_text_field("code_prefix", STRING),
+        code_region: b.add_text_field("code_region", STRING),
         grams: b.add_text_field("grams", grams),
         name_exact: b.add_text_field("name_exact", STRING),
         name: b.add_text_field("name", STORED),
@@ -149,8 +151,6 @@ impl SearchIndex {
             source,
         })?;
         let (schema, fields) = schema();
-        let directory = tantivy::directory::MmapDirectory::open(dir)
-            .map_err(|e| Error::Search(e.to_string()))?;
         // Sorted by rank: within a segment, doc order is rank order (see `collector`).
         let settings = tantivy::IndexSettings {
             sort_by_field: Some(tantivy::index::IndexSortByField {
@@ -159,32 +159,27 @@ impl SearchIndex {
             }),
             ..tantivy::IndexSettings::default()
         };
-        let index = Index::builder()
-            .schema(schema.clone())
-            .settings(settings.clone())
-            .open_or_create(directory)
-            .map_err(search_error)?;
-        // The index is derived data: one written with another schema or sorting (an older
-        // build) is dropped and rebuilt from the store by the catch-up that follows opening.
-        let index = if index.schema() != schema
-            || index.settings().sort_by_field != settings.sort_by_field
-        {
-            drop(index);
-            std::fs::remove_dir_all(dir)
-                .and_then(|_| std::fs::create_dir_all(dir))
-                .map_err(|source| Error::Io {
+        // The index is derived data: one that cannot be opened, or was written with another
+        // schema or sorting (an older build), is dropped and rebuilt from the store by the
+        // catch-up that follows opening.
+        let usable = Index::open_in_dir(dir).ok().filter(|index| {
+            index.schema() == schema && index.settings().sort_by_field == settings.sort_by_field
+        });
+        let index = match usable {
+            Some(index) => index,
+            None => {
+                let io = |source| Error::Io {
                     path: dir.to_path_buf(),
                     source,
-                })?;
-            let directory = tantivy::directory::MmapDirectory::open(dir)
-                .map_err(|e| Error::Search(e.to_string()))?;
-            Index::builder()
-                .schema(schema)
-                .settings(settings)
-                .open_or_create(directory)
-                .map_err(search_error)?
-        } else {
-            index
+                };
+                std::fs::remove_dir_all(dir).map_err(io)?;
+                std::fs::create_dir_all(dir).map_err(io)?;
+                Index::builder()
+                    .schema(schema)
+                    .settings(settings)
+                    .create_in_dir(dir)
+                    .map_err(search_error)?
+            }
         };
         let writer = index.writer(WRITER_BYTES).map_err(search_error)?;
         // NOTE: a manual reload policy: the default reloads asynchronously, so a reader could
@@ -314,6 +309,9 @@ impl SearchIndex {
         for prefix in code_prefixes(&s.code) {
             doc.add_text(f.code_prefix, prefix);
         }
+        if s.code.kind() == SubjectKind::Organization {
+            doc.add_text(f.code_region, &code[2..]);
+        }
         for name in std::iter::once(&s.name).chain(&s.former_names) {
             doc.add_text(f.name_exact, analyzer::exact_key(name));
             let tokens = analyzer::tokens(name)
@@ -421,7 +419,20 @@ impl SearchIndex {
             out.push((Matched::Name, term_query(f.name_exact, &units.concat())));
         }
         if is_code_like && code_like.len() < 18 {
-            out.push((Matched::CodePrefix, term_query(f.code_prefix, &code_like)));
+            // Short prefixes (matched by up to most of the index) are indexed terms; longer ones
+            // match few codes and are term ranges [prefix, prefix + "~"), '~' sorting after
+            // every code character.
+            let n = code_like.len();
+            let mut parts: Vec<Box<dyn Query>> = Vec::new();
+            if n <= PREFIX_MAX {
+                parts.push(term_query(f.code_prefix, &code_like));
+            } else {
+                parts.push(prefix_query(f.code, &code_like));
+            }
+            if n > REGION_PREFIX_MAX {
+                parts.push(prefix_query(f.code_region, &code_like));
+            }
+            out.push((Matched::CodePrefix, Box::new(BooleanQuery::union(parts))));
         }
         match units.len() {
             0 => {}
@@ -457,6 +468,34 @@ impl SearchIndex {
     }
 }
 
+/// Longest prefix of a whole code indexed as a term.
+const PREFIX_MAX: usize = 12;
+/// Longest prefix of a USCC's region part (positions 3-18) indexed as a term.
+const REGION_PREFIX_MAX: usize = 10;
+
+/// The code-prefix terms of a code: its prefixes of 6 to 12 characters; for a USCC also those of
+/// 6 to 10 characters of its region part (positions 3-18) and of 6 to 9 of its organisation
+/// code (positions 9-17, the whole of it at 9).
+fn code_prefixes(code: &SubjectCode) -> Vec<&str> {
+    let c = code.as_str();
+    let mut out: Vec<&str> = (6..=PREFIX_MAX).map(|n| &c[..n]).collect();
+    if code.kind() == SubjectKind::Organization {
+        out.extend((6..=REGION_PREFIX_MAX).map(|n| &c[2..2 + n]));
+        out.extend((6..=9).map(|n| &c[8..8 + n]));
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+fn prefix_query(field: Field, prefix: &str) -> Box<dyn Query> {
+    use std::ops::Bound;
+    Box::new(tantivy::query::RangeQuery::new(
+        Bound::Included(Term::from_field_text(field, prefix)),
+        Bound::Excluded(Term::from_field_text(field, &format!("{prefix}~"))),
+    ))
+}
+
 fn term_query(field: Field, text: &str) -> Box<dyn Query> {
     Box::new(TermQuery::new(
         Term::from_field_text(field, text),
@@ -477,48 +516,19 @@ fn rank(s: &Subject) -> u64 {
     (len << 32) | (s.subject_id & 0xFFFF_FFFF)
 }
 
-/// Every 6+-character prefix of the code; for a USCC also of its region part (positions 3-18)
-/// and of its organisation code (positions 9-17).
-fn code_prefixes(code: &SubjectCode) -> Vec<String> {
-    let c = code.as_str();
-    let mut parts = vec![c];
-    if code.kind() == SubjectKind::Organization {
-        parts.push(&c[2..]);
-        parts.push(&c[8..17]);
-    }
-    let mut out = Vec::new();
-    for part in parts {
-        for end in 6..part.len() {
-            out.push(part[..end].to_string());
-        }
-        if part.len() < 18 {
-            out.push(part.to_string());
-        }
-    }
-    out.sort();
-    out.dedup();
-    out
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn prefixes_cover_region_and_organisation_code() {
+    fn prefixes_cover_start_region_and_organisation_code() {
         let today = crate::domain::date::Date::parse("2026-11-27").unwrap();
-        let org = SubjectCode::parse("91310115MA1K3BTP2B", today)
-            .unwrap()
-            .code;
+        let org = SubjectCode::parse("91310115MA1K3BTP2B", today).unwrap().code;
         let p = code_prefixes(&org);
-        assert!(p.contains(&"913101".to_string()));
-        assert!(p.contains(&"310115".to_string()), "region");
-        assert!(p.contains(&"MA1K3B".to_string()), "organisation code");
-        assert!(p.contains(&"MA1K3BTP2".to_string()));
-        assert!(
-            !p.contains(&"91310115MA1K3BTP2B".to_string()),
-            "the whole code is its own tier"
-        );
-        assert!(p.iter().all(|x| x.len() >= 6));
+        for want in ["913101", "91310115MA1K", "310115", "310115MA1K", "MA1K3B", "MA1K3BTP2"] {
+            assert!(p.contains(&want), "{want}");
+        }
+        assert!(p.iter().all(|x| (6..=PREFIX_MAX).contains(&x.len())));
     }
 }
