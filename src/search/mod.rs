@@ -157,13 +157,17 @@ impl SearchIndex {
                 field: "rank".to_string(),
                 order: Order::Asc,
             }),
+            // Small doc-store blocks: a hit reads its block whole, and a result page reads 20.
+            docstore_blocksize: 2048,
             ..tantivy::IndexSettings::default()
         };
         // The index is derived data: one that cannot be opened, or was written with another
         // schema or sorting (an older build), is dropped and rebuilt from the store by the
         // catch-up that follows opening.
         let usable = Index::open_in_dir(dir).ok().filter(|index| {
-            index.schema() == schema && index.settings().sort_by_field == settings.sort_by_field
+            index.schema() == schema
+                && index.settings().sort_by_field == settings.sort_by_field
+                && index.settings().docstore_blocksize == settings.docstore_blocksize
         });
         let index = match usable {
             Some(index) => index,
