@@ -456,7 +456,9 @@ impl SearchIndex {
                 ));
                 let clauses: Vec<Box<dyn Query>> = terms
                     .into_iter()
-                    .map(|t| Box::new(TermQuery::new(t, IndexRecordOption::Basic)) as Box<dyn Query>)
+                    .map(|t| {
+                        Box::new(TermQuery::new(t, IndexRecordOption::Basic)) as Box<dyn Query>
+                    })
                     .collect();
                 // Most, not all, of the bigrams: n-2 of the n-1, at least one.
                 let required = (n - 2).max(1);
@@ -520,7 +522,6 @@ fn rank(s: &Subject) -> u64 {
     (len << 32) | (s.subject_id & 0xFFFF_FFFF)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -528,9 +529,18 @@ mod tests {
     #[test]
     fn prefixes_cover_start_region_and_organisation_code() {
         let today = crate::domain::date::Date::parse("2026-11-27").unwrap();
-        let org = SubjectCode::parse("91310115MA1K3BTP2B", today).unwrap().code;
+        let org = SubjectCode::parse("91310115MA1K3BTP2B", today)
+            .unwrap()
+            .code;
         let p = code_prefixes(&org);
-        for want in ["913101", "91310115MA1K", "310115", "310115MA1K", "MA1K3B", "MA1K3BTP2"] {
+        for want in [
+            "913101",
+            "91310115MA1K",
+            "310115",
+            "310115MA1K",
+            "MA1K3B",
+            "MA1K3BTP2",
+        ] {
             assert!(p.contains(&want), "{want}");
         }
         assert!(p.iter().all(|x| (6..=PREFIX_MAX).contains(&x.len())));
