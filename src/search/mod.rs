@@ -133,7 +133,7 @@ pub struct SearchIndex {
 
 /// Memory tantivy's writer may use before it flushes a segment (a bigger budget, fewer
 /// segments for a rebuild to merge).
-const WRITER_BYTES: usize = 384 << 20;
+const WRITER_BYTES: usize = 192 << 20;
 
 /// A commit that added at least this many documents merges the index into one segment: query
 /// latency grows with the number of segments (every term is looked up in each).
