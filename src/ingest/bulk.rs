@@ -69,6 +69,9 @@ pub fn provider_tree(dir: &std::path::Path) -> std::io::Result<Vec<Source>> {
 /// Items held in memory per sort before a run is written.
 const SUBJECT_RUN_ITEMS: usize = 200_000;
 const INDEX_RUN_ITEMS: usize = 1_000_000;
+/// Lines per batch in the subject pass, at least: the pass writes subjects in key order, so
+/// bigger batches cost no extra reads, and each batch has a fixed cost in sled.
+const BULK_CHUNK_LINES: usize = 50_000;
 /// Marks a line refused by the index pass.
 const REFUSED: u64 = u64::MAX;
 
@@ -307,34 +310,48 @@ impl Store {
         }
         decide(&mut group, &mut report)?;
         *counters = pass.finish()?;
-        // Phase 3: apply, subject by subject, in chunks that never split a subject.
-        let mut chunk: Vec<Staged> = Vec::new();
-        for staged in subjects.into_sorted().map_err(io)? {
-            let staged = staged.map_err(io)?;
-            if chunk.len() >= options.chunk_lines
-                && chunk
-                    .last()
-                    .is_some_and(|last| last.sub.subject != staged.sub.subject)
-            {
+        // Phase 3: apply, subject by subject, in chunks that never split a subject. A second
+        // thread reads and decodes the sorted runs into chunks while this one applies and
+        // writes the previous chunk.
+        let merged = subjects.into_sorted().map_err(io)?;
+        let chunk_lines = options.chunk_lines.max(BULK_CHUNK_LINES);
+        std::thread::scope(|scope| -> Result<()> {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<Staged>>>(2);
+            scope.spawn(move || {
+                let mut chunk: Vec<Staged> = Vec::new();
+                for staged in merged {
+                    let staged = match staged {
+                        Ok(s) => s,
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
+                            return;
+                        }
+                    };
+                    if chunk.len() >= chunk_lines
+                        && chunk
+                            .last()
+                            .is_some_and(|last| last.sub.subject != staged.sub.subject)
+                        && tx.send(Ok(std::mem::take(&mut chunk))).is_err()
+                    {
+                        return;
+                    }
+                    chunk.push(staged);
+                }
+                if !chunk.is_empty() {
+                    let _ = tx.send(Ok(chunk));
+                }
+            });
+            for chunk in rx {
                 *counters = self.apply_bulk_chunk(
-                    std::mem::take(&mut chunk),
+                    chunk.map_err(io)?,
                     &decisions,
                     &mut summaries,
                     counters.clone(),
                     options,
                 )?;
             }
-            chunk.push(staged);
-        }
-        if !chunk.is_empty() {
-            *counters = self.apply_bulk_chunk(
-                chunk,
-                &decisions,
-                &mut summaries,
-                counters.clone(),
-                options,
-            )?;
-        }
+            Ok(())
+        })?;
         // Phase 4: per-file summaries, then durability.
         *counters = append_file_summaries(
             self.tree(),
