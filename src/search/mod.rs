@@ -229,7 +229,10 @@ impl SearchIndex {
         }
         let Some(next) = next else { return Ok(()) };
         let added = codes.len();
-        self.index_subjects(store, &mut writer, codes.into_iter().collect(), true)?;
+        // An empty index (a first load) has nothing to replace: no delete per subject, which
+        // tantivy would queue and apply at commit.
+        let replace = self.reader.searcher().num_docs() > 0;
+        self.index_subjects(store, &mut writer, codes.into_iter().collect(), replace)?;
         self.commit(&mut writer, next)?;
         if added >= MERGE_AFTER {
             self.merge_all(&mut writer)?;
