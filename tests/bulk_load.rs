@@ -106,13 +106,7 @@ fn bulk_load_equals_one_file_after_another() -> TestResult {
     let one_by_one = Store::open(tmp.path().join("a"))?;
     let mut sequential = credstore::ingest::IngestReport::default();
     for s in &inputs {
-        let r = one_by_one.ingest_files(&s.provider, &[&s.path], &options)?;
-        sequential.lines += r.lines;
-        sequential.accepted += r.accepted;
-        sequential.duplicates += r.duplicates;
-        sequential.new_versions += r.new_versions;
-        sequential.rejected += r.rejected;
-        sequential.rejects.extend(r.rejects);
+        sequential.absorb(one_by_one.ingest_files(&s.provider, &[&s.path], &options)?);
     }
     let bulk_store = Store::open(tmp.path().join("b"))?;
     let bulk = bulk_store.ingest_bulk(&inputs, &options)?;

@@ -43,12 +43,7 @@ pub fn run(data_dir: &Path, today: Option<Date>) -> anyhow::Result<i32> {
             "  {provider:<14} {:>5} lines: {:>5} accepted, {:>5} duplicates, {:>3} new versions, {:>3} rejected",
             report.lines, report.accepted, report.duplicates, report.new_versions, report.rejected
         )?;
-        total.lines += report.lines;
-        total.accepted += report.accepted;
-        total.duplicates += report.duplicates;
-        total.new_versions += report.new_versions;
-        total.rejected += report.rejected;
-        total.rejects.extend(report.rejects);
+        total.absorb(report);
     }
     writeln!(
         out,

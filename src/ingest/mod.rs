@@ -166,6 +166,19 @@ pub struct IngestReport {
 }
 
 impl IngestReport {
+    /// Adds another report's counts, rejects and warnings to this one (several ingests as one).
+    pub fn absorb(&mut self, other: IngestReport) {
+        self.files += other.files;
+        self.lines += other.lines;
+        self.accepted += other.accepted;
+        self.duplicates += other.duplicates;
+        self.new_versions += other.new_versions;
+        self.rejected += other.rejected;
+        self.rejects.extend(other.rejects);
+        self.warned += other.warned;
+        self.warnings.extend(other.warnings);
+    }
+
     /// Records a warning about an accepted line.
     pub(crate) fn warn(&mut self, max: usize, file: &str, line: u64, message: &str) {
         self.warned += 1;
