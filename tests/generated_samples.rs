@@ -10,7 +10,7 @@ use credstore::ingest::{FileFormat, IngestOptions, IngestReport};
 use credstore::Store;
 use serde::Deserialize;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 #[derive(Debug, Deserialize)]
 struct BadLine {
@@ -40,35 +40,18 @@ fn ingest_all(
     dir: &Path,
     options: &IngestOptions,
 ) -> Result<IngestReport, Box<dyn std::error::Error>> {
-    let mut providers: Vec<PathBuf> = std::fs::read_dir(dir)?
-        .map(|e| e.map(|e| e.path()))
-        .collect::<Result<_, _>>()?;
-    providers.retain(|p| p.is_dir());
-    providers.sort();
-    assert!(providers.len() >= 13, "{providers:?}");
+    let sources = credstore::ingest::bulk::provider_tree(dir)?;
+    let groups: Vec<_> = sources.chunk_by(|a, b| a.provider == b.provider).collect();
+    assert!(groups.len() >= 13, "{sources:?}");
     let mut total = IngestReport::default();
-    for folder in providers {
-        let provider = folder
-            .file_name()
-            .and_then(|n| n.to_str())
-            .ok_or("folder name")?;
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&folder)?
-            .map(|e| e.map(|e| e.path()))
-            .collect::<Result<_, _>>()?;
-        files.retain(|p| FileFormat::from_path(p).is_some());
-        files.sort();
-        let report = store.ingest_files(provider, &files, options)?;
-        total.files += report.files;
-        total.lines += report.lines;
-        total.accepted += report.accepted;
-        total.duplicates += report.duplicates;
-        total.new_versions += report.new_versions;
-        total.rejected += report.rejected;
-        for mut r in report.rejects {
+    for group in groups {
+        let files: Vec<&Path> = group.iter().map(|s| s.path.as_path()).collect();
+        let mut report = store.ingest_files(&group[0].provider, &files, options)?;
+        for r in &mut report.rejects {
             let relative = Path::new(&r.file).strip_prefix(dir)?;
             r.file = relative.to_str().ok_or("path")?.replace('\\', "/");
-            total.rejects.push(r);
         }
+        total.absorb(report);
     }
     Ok(total)
 }
