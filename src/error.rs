@@ -68,6 +68,10 @@ pub enum Error {
     /// The search index failed (it can always be rebuilt from the store: `credstore reindex`).
     #[error("search index: {0}")]
     Search(String),
+    /// A request names something that does not exist or cannot be done (an unknown requester or
+    /// authorisation, a malformed bulk input header).
+    #[error("invalid request: {0}")]
+    Invalid(String),
     /// A value would exceed a limit the store enforces.
     #[error("limit exceeded: {0}")]
     Limit(String),

@@ -344,8 +344,19 @@ impl SearchIndex {
 
     /// Ranked hits for `text` (a code, a code prefix, a name or a fragment of one).
     pub fn search(&self, requester: Requester, text: &str, limit: usize) -> Result<Vec<Hit>> {
+        Ok(self.search_with_codes(requester, text, limit)?.0)
+    }
+
+    /// Like [`SearchIndex::search`], also returning each hit's full code (for the query log).
+    pub fn search_with_codes(
+        &self,
+        requester: Requester,
+        text: &str,
+        limit: usize,
+    ) -> Result<(Vec<Hit>, Vec<SubjectCode>)> {
         let searcher = self.reader.searcher();
         let mut hits = Vec::new();
+        let mut codes = Vec::new();
         let mut seen = HashSet::new();
         for (matched, query) in self.tiers(text) {
             if hits.len() >= limit {
@@ -367,10 +378,11 @@ impl SearchIndex {
                 if !seen.insert(hit.0) {
                     continue;
                 }
+                codes.push(hit.0);
                 hits.push(hit.1);
             }
         }
-        Ok(hits)
+        Ok((hits, codes))
     }
 
     fn hit(

@@ -5,6 +5,7 @@
 //! the engine can be tuned or replaced without touching the domain. The key layout of every
 //! keyspace is in [`keys`] and at the top of each keyspace's module; FORMAT.md has it whole.
 
+pub mod audit;
 pub mod bulk;
 pub mod changelog;
 pub mod collection_log;
@@ -12,6 +13,8 @@ pub mod dictionaries;
 pub mod keys;
 pub mod meta;
 pub mod provider_index;
+pub mod query_log;
+pub mod registry;
 pub mod subjects;
 pub mod writer;
 
@@ -20,9 +23,14 @@ use crate::domain::code::SubjectCode;
 use crate::domain::record::{Record, SubjectRecords};
 use crate::domain::{Category, SubjectKind};
 use crate::error::{Error, Result};
+use crate::query::application::ApplicationCatalog;
+use crate::query::model::{
+    Authorisation, BulkAccess, Requester, Revocation, RevocationReason, Role,
+};
 use std::collections::BTreeMap;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 /// How to open a store.
 #[derive(Debug, Clone)]
@@ -31,6 +39,12 @@ pub struct StoreOptions {
     pub cache_capacity_bytes: u64,
     /// The catalog to validate against; the built-in 2026 catalog when `None`.
     pub catalog: Option<Arc<Catalog>>,
+    /// The application catalog government queries are judged by; the built-in one when `None`.
+    pub applications: Option<Arc<ApplicationCatalog>>,
+    /// Flush every query-log entry before the answer is returned (the default). Off, an answer
+    /// given just before a crash may be missing from the log; only benches and bulk tooling
+    /// that flush themselves should turn it off.
+    pub sync_query_log: bool,
 }
 
 impl Default for StoreOptions {
@@ -38,6 +52,8 @@ impl Default for StoreOptions {
         StoreOptions {
             cache_capacity_bytes: 256 << 20,
             catalog: None,
+            applications: None,
+            sync_query_log: true,
         }
     }
 }
@@ -52,6 +68,16 @@ pub struct Store {
     catalog: Arc<Catalog>,
     writer: Mutex<meta::Counters>,
     path: PathBuf,
+    applications: Arc<ApplicationCatalog>,
+    /// The query log's head; its lock serialises appends.
+    query_log: Mutex<query_log::QueryLogHead>,
+    sync_query_log: bool,
+    /// Serialises catch-ups of the who-queried index.
+    who_queried: Mutex<()>,
+    /// The registry's counters; its lock serialises registry writes.
+    registry: Mutex<registry::RegistryCounters>,
+    /// Subjects with record marks (few: objections are rare), so queries of the others skip a read.
+    marked: RwLock<HashSet<SubjectCode>>,
 }
 
 /// The name of the one sled tree holding every keyspace.
@@ -82,6 +108,12 @@ impl Store {
         let catalog = options
             .catalog
             .unwrap_or_else(|| Arc::new(Catalog::builtin().clone()));
+        let applications = options
+            .applications
+            .unwrap_or_else(|| Arc::new(ApplicationCatalog::builtin().clone()));
+        let query_head = query_log::head(&tree)?;
+        let registry_counters = registry::counters(&tree)?;
+        let marked = registry::marked_subjects(&tree).collect::<Result<HashSet<_>>>()?;
         let store = Store {
             db,
             tree,
@@ -90,6 +122,12 @@ impl Store {
             catalog,
             writer: Mutex::new(counters),
             path,
+            applications,
+            query_log: Mutex::new(query_head),
+            sync_query_log: options.sync_query_log,
+            who_queried: Mutex::new(()),
+            registry: Mutex::new(registry_counters),
+            marked: RwLock::new(marked),
         };
         // The index may be behind the store (a crash between an ingest's flush and the index
         // commit): it catches up from the change log before anyone searches.
@@ -143,6 +181,16 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<crate::search::Hit>> {
         self.search.search(requester, text, limit)
+    }
+
+    /// Like [`Store::search`], also returning the hits' codes in full (for the query log).
+    pub(crate) fn search_with_codes(
+        &self,
+        requester: crate::search::Requester,
+        text: &str,
+        limit: usize,
+    ) -> Result<(Vec<crate::search::Hit>, Vec<SubjectCode>)> {
+        self.search.search_with_codes(requester, text, limit)
     }
 
     /// Rebuilds the search index from the store; returns the subjects indexed.
@@ -225,6 +273,266 @@ impl Store {
 
     pub(crate) fn dicts(&self) -> &dictionaries::Dictionaries {
         &self.dicts
+    }
+
+    /// The application catalog government queries are judged by.
+    pub fn applications(&self) -> &ApplicationCatalog {
+        &self.applications
+    }
+
+    /// A registered requester.
+    pub fn requester(&self, id: &str) -> Result<Option<Requester>> {
+        registry::requester(&self.tree, id)
+    }
+
+    /// Every registered requester, by id.
+    pub fn requesters(&self) -> Result<Vec<Requester>> {
+        registry::requesters(&self.tree).collect()
+    }
+
+    /// Registers a requester, or updates one (same id). Ids are 1-64 printable ASCII characters;
+    /// a government body's matters must be in the application catalog.
+    pub fn register_requester(&self, requester: &Requester) -> Result<()> {
+        let id_ok = !requester.id.is_empty()
+            && requester.id.len() <= 64
+            && requester.id.bytes().all(|b| b.is_ascii_graphic());
+        if !id_ok {
+            return Err(Error::Invalid(
+                "a requester id is 1-64 printable ASCII characters without spaces".to_string(),
+            ));
+        }
+        if let Role::Government { matters, .. } = &requester.role {
+            if let Some(m) = matters
+                .iter()
+                .find(|m| self.applications.matter(m).is_none())
+            {
+                return Err(Error::Invalid(format!(
+                    "matter {m:?} is not in application catalog {}",
+                    self.applications.version()
+                )));
+            }
+        }
+        let _guard = self.registry_lock();
+        let mut batch = sled::Batch::default();
+        registry::put_requester(&mut batch, requester);
+        self.tree.apply_batch(batch)?;
+        self.flush()
+    }
+
+    /// An authorisation by id.
+    pub fn authorisation(&self, id: u64) -> Result<Option<Authorisation>> {
+        registry::authorisation(&self.tree, id)
+    }
+
+    /// Every authorisation, by id.
+    pub fn authorisations(&self) -> Result<Vec<Authorisation>> {
+        registry::authorisations(&self.tree).collect()
+    }
+
+    /// Records a subject's written authorisation (its `id` is assigned here and returned). The
+    /// grantee must be a registered grantee or agency; the scope must name something and every
+    /// item must be in the catalog; the validity must not end before it starts.
+    pub fn record_authorisation(&self, mut a: Authorisation) -> Result<Authorisation> {
+        let grantee = self.requester(&a.grantee)?.ok_or_else(|| {
+            Error::Invalid("the grantee is not a registered requester".to_string())
+        })?;
+        if !matches!(grantee.role, Role::Grantee | Role::Agency { .. }) {
+            return Err(Error::Invalid(format!(
+                "authorisations are given to grantees and agencies, not to a {}",
+                grantee.role.as_str()
+            )));
+        }
+        if a.scope.is_empty() {
+            return Err(Error::Invalid("the scope names nothing".to_string()));
+        }
+        if let Some(item) = a.scope.items.iter().find(|i| self.catalog.get(i).is_none()) {
+            return Err(Error::Invalid(format!(
+                "item {item:?} is not in the catalog"
+            )));
+        }
+        if a.valid_until < a.valid_from {
+            return Err(Error::Invalid(
+                "the validity ends before it starts".to_string(),
+            ));
+        }
+        if a.document.trim().is_empty() {
+            return Err(Error::Invalid(
+                "the document reference is empty".to_string(),
+            ));
+        }
+        let mut counters = self.registry_lock();
+        let next = counters.next_authorisation_id.max(1);
+        a.id = next;
+        a.revoked = None;
+        let updated = registry::RegistryCounters {
+            next_authorisation_id: next + 1,
+        };
+        let mut batch = sled::Batch::default();
+        registry::put_authorisation(&mut batch, &a);
+        registry::put_counters(&mut batch, &updated);
+        self.tree.apply_batch(batch)?;
+        self.flush()?;
+        *counters = updated;
+        Ok(a)
+    }
+
+    /// Revokes an authorisation (the subject withdrew it). Revoking twice keeps the first.
+    pub fn revoke_authorisation(
+        &self,
+        id: u64,
+        on: crate::domain::date::Date,
+    ) -> Result<Authorisation> {
+        self.revoke(id, on, RevocationReason::Withdrawn)
+            .map(|(a, _)| a)
+    }
+
+    /// Records that an authorisation was forged or altered (Art. 34): it is revoked as forged,
+    /// and if its grantee is a credit service agency with bulk access, that access is revoked in
+    /// the same atomic write. Returns the authorisation and the agency's updated registration
+    /// when its access was taken.
+    pub fn record_forgery(
+        &self,
+        id: u64,
+        on: crate::domain::date::Date,
+    ) -> Result<(Authorisation, Option<Requester>)> {
+        self.revoke(id, on, RevocationReason::Forged)
+    }
+
+    fn revoke(
+        &self,
+        id: u64,
+        on: crate::domain::date::Date,
+        reason: RevocationReason,
+    ) -> Result<(Authorisation, Option<Requester>)> {
+        let _guard = self.registry_lock();
+        let mut a = self
+            .authorisation(id)?
+            .ok_or_else(|| Error::Invalid(format!("no authorisation {id}")))?;
+        let mut batch = sled::Batch::default();
+        // A forgery found after a withdrawal still counts (the withdrawal is replaced).
+        let replace = match (&a.revoked, reason) {
+            (None, _) => true,
+            (Some(r), RevocationReason::Forged) => r.reason != RevocationReason::Forged,
+            (Some(_), RevocationReason::Withdrawn) => false,
+        };
+        if replace {
+            a.revoked = Some(Revocation { on, reason });
+            registry::put_authorisation(&mut batch, &a);
+        }
+        let mut agency = None;
+        if reason == RevocationReason::Forged {
+            if let Some(mut r) = self.requester(&a.grantee)? {
+                if let Role::Agency { bulk } = &mut r.role {
+                    if !matches!(bulk, BulkAccess::Revoked { .. }) {
+                        *bulk = BulkAccess::Revoked {
+                            on,
+                            authorisation: id,
+                        };
+                        registry::put_requester(&mut batch, &r);
+                        agency = Some(r);
+                    }
+                }
+            }
+        }
+        self.tree.apply_batch(batch)?;
+        self.flush()?;
+        Ok((a, agency))
+    }
+
+    fn registry_lock(&self) -> MutexGuard<'_, registry::RegistryCounters> {
+        self.registry.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Sets (or, with neither flag, clears) the query-time mark of a record (Art. 30): the
+    /// objection process calls this when an objection opens, closes or passes its deadline.
+    pub fn set_record_mark(
+        &self,
+        code: &SubjectCode,
+        record_id: u64,
+        objection: bool,
+        suspended: bool,
+        since: crate::domain::date::Date,
+    ) -> Result<()> {
+        let _guard = self.registry_lock();
+        let mut marks = registry::marks(&self.tree, code)?;
+        marks.retain(|m| m.record_id != record_id);
+        if objection || suspended {
+            marks.push(registry::RecordMark {
+                record_id,
+                objection,
+                suspended,
+                since,
+            });
+            marks.sort_by_key(|m| m.record_id);
+        }
+        let mut batch = sled::Batch::default();
+        registry::put_marks(&mut batch, code, &marks);
+        self.tree.apply_batch(batch)?;
+        self.flush()?;
+        let mut marked = self.marked.write().unwrap_or_else(|p| p.into_inner());
+        if marks.is_empty() {
+            marked.remove(code);
+        } else {
+            marked.insert(*code);
+        }
+        Ok(())
+    }
+
+    /// The marks of a subject's records.
+    pub fn record_marks(&self, code: &SubjectCode) -> Result<Vec<registry::RecordMark>> {
+        registry::marks(&self.tree, code)
+    }
+
+    pub(crate) fn has_marks(&self, code: &SubjectCode) -> bool {
+        self.marked
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(code)
+    }
+
+    /// Appends a query-log entry (durably unless `sync_query_log` is off); returns its seq.
+    pub(crate) fn log_query(&self, mut entry: query_log::QueryLogEntry) -> Result<u64> {
+        {
+            let mut head = self.query_log.lock().unwrap_or_else(|p| p.into_inner());
+            *head = query_log::append(&self.tree, *head, &mut entry)?;
+        }
+        // NOTE: flushed outside the lock: concurrent queries share one fsync instead of queueing.
+        if self.sync_query_log {
+            self.flush()?;
+        }
+        Ok(entry.seq)
+    }
+
+    /// The query log, oldest first (personal data: for audits and the subject's own report).
+    pub fn query_log(&self) -> impl Iterator<Item = Result<query_log::QueryLogEntry>> + '_ {
+        query_log::since(&self.tree, 0)
+    }
+
+    /// The entries that asked about `code`, oldest first, after bringing the who-queried index
+    /// up to date. No access check: callers go through [`Store::who_queried`].
+    pub(crate) fn query_log_about(
+        &self,
+        code: &SubjectCode,
+    ) -> Result<Vec<query_log::QueryLogEntry>> {
+        {
+            let _guard = self.who_queried.lock().unwrap_or_else(|p| p.into_inner());
+            query_log::catch_up_who_queried(&self.tree)?;
+        }
+        let mut out = Vec::new();
+        for seq in query_log::who_queried(&self.tree, code) {
+            if let Some(e) = query_log::get(&self.tree, seq?)? {
+                out.push(e);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Verifies the hash chains of the collection log and the query log (`credstore audit
+    /// verify`). Writers wait while it runs, so the heads it compares against are current.
+    pub fn audit_verify(&self) -> Result<audit::AuditReport> {
+        let _writer = self.writer();
+        let _queries = self.query_log.lock().unwrap_or_else(|p| p.into_inner());
+        audit::verify(&self.tree)
     }
 
     /// Size on disk of the store directory, in bytes.
