@@ -68,17 +68,62 @@ pub enum Command {
         /// One JSON object per hit per line, in rank order.
         #[arg(long)]
         json: bool,
-        /// Show natural persons' codes in full (the centre's staff; the query layer will check
-        /// who may). Without it, codes of persons are masked as for the public.
-        #[arg(long)]
-        entitled: bool,
+        /// Who asks (persons' codes are shown in full only to government bodies and staff).
+        #[command(flatten)]
+        asker: AskerArgs,
     },
     /// Rebuilds the search index from the store.
     Reindex,
-    /// Prints a subject and its records (every version) as JSON.
+    /// Queries one subject as a requester: the records it may see (versions in force), with
+    /// objection marks, and counts of what was withheld. Every query is logged.
     Get {
         /// The subject's code (any case, spaces and full-width characters allowed).
         code: String,
+        /// Who asks.
+        #[command(flatten)]
+        asker: AskerArgs,
+    },
+    /// Bulk lookup for a credit service agency: one JSON object per input line, in input order.
+    BulkQuery {
+        /// The agency's registered id.
+        #[arg(long, value_name = "ID")]
+        agency: String,
+        /// The operator's name (Art. 19).
+        #[arg(long, value_name = "NAME")]
+        operator: String,
+        /// The purpose of the lookup.
+        #[arg(long, value_name = "TEXT")]
+        purpose: String,
+        /// Read a CSV with a header row and take codes from this column (default: one code per
+        /// line).
+        #[arg(long, value_name = "HEADER")]
+        column: Option<String>,
+        /// With --column: the column holding an authorisation id per row.
+        #[arg(long, value_name = "HEADER", requires = "column")]
+        authorisation_column: Option<String>,
+        /// Write the answers here instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// The input file ("-" for standard input).
+        input: PathBuf,
+    },
+    /// Registers and lists requesters (government bodies, agencies, grantees, staff).
+    Requester {
+        /// What to do.
+        #[command(subcommand)]
+        action: RequesterAction,
+    },
+    /// Records, revokes and lists subjects' written authorisations.
+    Authorisation {
+        /// What to do.
+        #[command(subcommand)]
+        action: AuthorisationAction,
+    },
+    /// Verifies the logs and lists who queried a subject.
+    Audit {
+        /// What to do.
+        #[command(subcommand)]
+        action: AuditAction,
     },
     /// Validates codes from the arguments, or one per line from stdin.
     ValidateCode {
@@ -105,6 +150,157 @@ pub enum Command {
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
+    },
+}
+
+/// Who asks, for `get`, `search` and `audit who-queried`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct AskerArgs {
+    /// The requester's role.
+    #[arg(long = "as", value_enum, default_value_t = AsRole::Public, value_name = "ROLE")]
+    pub role: AsRole,
+    /// The registered requester's id (grantee, government, agency, staff).
+    #[arg(long, value_name = "ID")]
+    pub requester: Option<String>,
+    /// The operator's name (registered requesters; Art. 19).
+    #[arg(long, value_name = "NAME")]
+    pub operator: Option<String>,
+    /// The purpose of the query (registered requesters; Art. 19).
+    #[arg(long, value_name = "TEXT")]
+    pub purpose: Option<String>,
+    /// A government body's matter type (application catalog code, e.g. procurement).
+    #[arg(long, value_name = "MATTER")]
+    pub matter: Option<String>,
+    /// An authorisation id the grantee or agency presents.
+    #[arg(long, value_name = "ID")]
+    pub authorisation: Option<u64>,
+    /// The subject's reference to the identity proof it showed (--as subject).
+    #[arg(long, value_name = "REF")]
+    pub proof: Option<String>,
+    /// Only these categories / items (e.g. dishonesty,O-UTILITY-ARREARS).
+    #[arg(long, value_name = "LIST")]
+    pub scope: Option<String>,
+}
+
+/// `--as`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AsRole {
+    /// Anyone, anonymous.
+    Public,
+    /// The subject itself (needs --proof).
+    Subject,
+    /// A third party holding authorisations.
+    Grantee,
+    /// An administrative body (needs --matter).
+    Government,
+    /// A credit service agency.
+    Agency,
+    /// The centre's staff.
+    Staff,
+}
+
+/// `credstore requester ...`.
+#[derive(Debug, Subcommand)]
+pub enum RequesterAction {
+    /// Registers (or updates) a requester.
+    Add {
+        /// Its id.
+        id: String,
+        /// Its role.
+        #[arg(long = "role", value_enum)]
+        role: RegisterRole,
+        /// Its name.
+        #[arg(long)]
+        name: String,
+        /// A government body's code.
+        #[arg(long, value_name = "CODE")]
+        body_code: Option<String>,
+        /// A government body's matter types, comma-separated.
+        #[arg(long, value_name = "LIST")]
+        matters: Option<String>,
+        /// An agency: grant bulk-query access.
+        #[arg(long)]
+        bulk: bool,
+        /// Staff permissions, comma-separated: non_public, audit.
+        #[arg(long, value_name = "LIST")]
+        permissions: Option<String>,
+    },
+    /// Deactivates a requester (kept for the log; its queries are refused from now on).
+    Deactivate {
+        /// Its id.
+        id: String,
+    },
+    /// Lists the requesters as JSON Lines.
+    List,
+}
+
+/// The roles a requester is registered in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RegisterRole {
+    /// A third party holding authorisations.
+    Grantee,
+    /// An administrative body.
+    Government,
+    /// A credit service agency.
+    Agency,
+    /// The centre's staff.
+    Staff,
+}
+
+/// `credstore authorisation ...`.
+#[derive(Debug, Subcommand)]
+pub enum AuthorisationAction {
+    /// Records a subject's written authorisation; prints its id.
+    Add {
+        /// The subject's code.
+        #[arg(long)]
+        subject: String,
+        /// The grantee's requester id.
+        #[arg(long)]
+        grantee: String,
+        /// What it covers: categories and item codes, comma-separated.
+        #[arg(long)]
+        scope: String,
+        /// First valid day (default: --today).
+        #[arg(long, value_parser = parse_date, value_name = "YYYY-MM-DD")]
+        from: Option<Date>,
+        /// Last valid day.
+        #[arg(long, value_parser = parse_date, value_name = "YYYY-MM-DD")]
+        until: Date,
+        /// The signed document's reference.
+        #[arg(long)]
+        document: String,
+    },
+    /// Revokes an authorisation the subject withdrew.
+    Revoke {
+        /// Its id.
+        id: u64,
+    },
+    /// Records that an authorisation was forged (Art. 34): revokes it and the agency's bulk access.
+    Forged {
+        /// Its id.
+        id: u64,
+    },
+    /// Lists authorisations as JSON Lines (subjects' codes masked).
+    List,
+}
+
+/// `credstore audit ...`.
+#[derive(Debug, Subcommand)]
+pub enum AuditAction {
+    /// Checks the hash chains of the collection log and the query log.
+    Verify {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Lists the queries about a subject (as the subject, or staff with the audit permission).
+    WhoQueried {
+        /// The subject's code.
+        code: String,
+        /// Who asks.
+        #[command(flatten)]
+        asker: AskerArgs,
     },
 }
 

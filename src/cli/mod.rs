@@ -2,10 +2,12 @@
 //! input), 2 usage error. A closed output pipe ends the command quietly with success.
 
 mod args;
+mod audit;
 mod demo;
 mod generate;
-mod get;
 mod ingest;
+mod query;
+mod registry;
 mod search;
 mod stats;
 mod validate_code;
@@ -45,10 +47,37 @@ pub fn run() -> i32 {
             text,
             limit,
             json,
-            entitled,
-        } => search::run(&cli.data_dir, &text, limit, json, entitled),
+            asker,
+        } => search::run(&cli.data_dir, today, &text, limit, json, &asker),
         Command::Reindex => search::reindex(&cli.data_dir),
-        Command::Get { code } => get::run(&cli.data_dir, today, &code),
+        Command::Get { code, asker } => query::get(&cli.data_dir, today, &code, &asker),
+        Command::BulkQuery {
+            agency,
+            operator,
+            purpose,
+            column,
+            authorisation_column,
+            output,
+            input,
+        } => query::bulk(
+            &cli.data_dir,
+            today,
+            &agency,
+            &operator,
+            &purpose,
+            column,
+            authorisation_column,
+            &input,
+            output.as_deref(),
+        ),
+        Command::Requester { action } => registry::requester(&cli.data_dir, today, action),
+        Command::Authorisation { action } => registry::authorisation(&cli.data_dir, today, action),
+        Command::Audit { action } => match action {
+            args::AuditAction::Verify { json } => audit::verify(&cli.data_dir, json),
+            args::AuditAction::WhoQueried { code, asker } => {
+                audit::who_queried(&cli.data_dir, today, &code, &asker)
+            }
+        },
         Command::ValidateCode { codes } => validate_code::run(today, codes),
         Command::Generate {
             subjects,

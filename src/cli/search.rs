@@ -1,23 +1,27 @@
 //! `credstore search TEXT` and `credstore reindex`.
 
-use credstore::search::{Hit, Requester};
+use super::args::AskerArgs;
+use credstore::domain::date::Date;
+use credstore::search::Hit;
 use std::io::Write;
 use std::path::Path;
 
 pub fn run(
     data_dir: &Path,
+    today: Date,
     text: &str,
     limit: usize,
     json: bool,
-    entitled: bool,
+    args: &AskerArgs,
 ) -> anyhow::Result<i32> {
+    let (asker, options) = super::query::asker(args, today)?;
     let store = super::open_existing_store(data_dir)?;
-    let requester = if entitled {
-        Requester::Entitled
-    } else {
-        Requester::Public
-    };
-    let hits = store.search(requester, text, limit)?;
+    let answer = store.search_as(&asker, text, limit, &options)?;
+    if let Some(refusal) = answer.refusal {
+        eprintln!("credstore: search refused: {refusal}");
+        return Ok(1);
+    }
+    let hits = answer.hits;
     let mut out = std::io::stdout().lock();
     if json {
         for hit in &hits {

@@ -36,7 +36,7 @@ use crate::store::registry::RecordMark;
 use crate::Store;
 use model::{BulkAccess, Refusal, Role, Scope, StaffPermission};
 use serde::Serialize;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use visibility::{Decision, RecordFacts, RecordStatus, Viewer, Withheld};
 
 /// Who is asking, as they present themselves for one query.
@@ -215,6 +215,17 @@ pub struct ShownRecord {
     pub content: RecordContent,
 }
 
+/// The answer to a search made as a requester.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchAnswer {
+    /// The query-log entry that records the search.
+    pub query_seq: u64,
+    /// Why the search was refused (then there are no hits).
+    pub refusal: Option<Refusal>,
+    /// The hits, in rank order.
+    pub hits: Vec<crate::search::Hit>,
+}
+
 /// How many records were withheld for one reason.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WithheldCount {
@@ -374,14 +385,18 @@ impl Store {
         text: &str,
         limit: usize,
         options: &QueryOptions,
-    ) -> Result<std::result::Result<(u64, Vec<crate::search::Hit>), (u64, Refusal)>> {
+    ) -> Result<SearchAnswer> {
         let resolved = self.resolve(asker, None, options)?;
         let mut entry = log_entry(asker, QueryKind::Search, options.today);
         entry.text = Some(text.to_string());
         let resolved = match resolved {
             Err(refusal) => {
                 entry.outcome = Outcome::Refused(refusal);
-                return Ok(Err((self.log_query(entry)?, refusal)));
+                return Ok(SearchAnswer {
+                    query_seq: self.log_query(entry)?,
+                    refusal: Some(refusal),
+                    hits: Vec::new(),
+                });
             }
             Ok(r) => r,
         };
@@ -391,7 +406,11 @@ impl Store {
         };
         let (hits, codes) = self.search_with_codes(requester, text, limit)?;
         entry.subjects = codes;
-        Ok(Ok((self.log_query(entry)?, hits)))
+        Ok(SearchAnswer {
+            query_seq: self.log_query(entry)?,
+            refusal: None,
+            hits,
+        })
     }
 
     /// The marks of a subject's records, when it has any (a set kept in memory: most have none).
@@ -519,10 +538,7 @@ impl Store {
         today: Date,
     ) -> Result<std::result::Result<Vec<QueryLogEntry>, Refusal>> {
         let options = QueryOptions::new(today);
-        let mut refusal = match self.resolve(asker, Some(code), &options)? {
-            Err(r) => Some(r),
-            Ok(_) => None,
-        };
+        let mut refusal = self.resolve(asker, Some(code), &options)?.err();
         if refusal.is_none() {
             if let Asker::Registered(reg) = asker {
                 let allowed = reg.role == RoleName::Staff
@@ -610,12 +626,4 @@ pub(crate) fn bulk_access(role: &Role) -> std::result::Result<(), Refusal> {
         } => Err(Refusal::NoBulkAccess),
         _ => Err(Refusal::WrongRole),
     }
-}
-
-/// The codes a set of answers covered, for tests and tools.
-pub fn codes_of(entries: &[QueryLogEntry]) -> BTreeSet<SubjectCode> {
-    entries
-        .iter()
-        .flat_map(|e| e.subjects.iter().copied())
-        .collect()
 }
