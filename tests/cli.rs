@@ -149,8 +149,12 @@ fn ingest_json_get_and_stats_print_their_documented_shapes() -> TestResult {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let view: Value = serde_json::from_str(&run.stdout)?;
     let keys: Vec<&String> = view.as_object().ok_or("an object")?.keys().collect();
-    assert_eq!(keys, ["records", "subject"]);
-    assert_eq!(view["subject"]["code"], org.as_str());
+    assert_eq!(
+        keys,
+        ["code", "query_seq", "records", "status", "subject", "withheld"]
+    );
+    assert_eq!(view["status"], "found");
+    assert_eq!(view["code"], org.as_str());
     assert_eq!(view["subject"]["name"], "上海命令行有限公司");
     assert_eq!(view["subject"]["kind"], "organization");
     let records = view["records"].as_array().ok_or("records")?;

@@ -151,12 +151,18 @@ fn prohibited_values_are_refused_and_stored_nowhere() -> TestResult {
 
     // Every other line was kept; the refused lines' subjects were not created.
     for code in [&alice, &orgs[0], &carol, &orgs[2]] {
-        let run = outputs.run(&data, &["get", code.as_str()])?;
+        let run = outputs.run(
+            &data,
+            &["get", code.as_str(), "--as", "subject", "--proof", "ID-CHECK"],
+        )?;
         assert_eq!(run.code, 0, "{code:?}: {}", run.stderr);
         let view: Value = serde_json::from_str(&run.stdout)?;
-        assert_eq!(view["subject"]["code"], code.as_str());
+        assert_eq!(view["code"], code.as_str());
     }
-    let run = outputs.run(&data, &["get", alice.as_str()])?;
+    let run = outputs.run(
+        &data,
+        &["get", alice.as_str(), "--as", "subject", "--proof", "ID-CHECK"],
+    )?;
     let view: Value = serde_json::from_str(&run.stdout)?;
     assert_eq!(
         view["records"].as_array().map(Vec::len),
@@ -165,7 +171,10 @@ fn prohibited_values_are_refused_and_stored_nowhere() -> TestResult {
     );
     assert_eq!(view["records"][0]["attributes"]["note"], KEPT_JSON);
     for code in [&bob, &dave, &orgs[1]] {
-        let run = outputs.run(&data, &["get", code.as_str()])?;
+        let run = outputs.run(
+            &data,
+            &["get", code.as_str(), "--as", "subject", "--proof", "ID-CHECK"],
+        )?;
         assert_eq!(run.code, 1, "{code:?} must not be stored: {}", run.stdout);
     }
     let run = outputs.run(&data, &["stats", "--json"])?;
