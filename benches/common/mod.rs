@@ -80,3 +80,21 @@ pub fn bulk_all_with(store: &credstore::Store, dir: &Path, defer_index: bool) ->
     assert_eq!(report.rejected, 0, "bench data has no bad lines");
     report.accepted
 }
+
+/// A store holding the generated dataset for `subjects` (bulk-loaded, search index built),
+/// built once and cached under `target/bench-data/store-s{N}-v1` (the same cache
+/// `search_scale` uses).
+pub fn cached_store(subjects: u64) -> PathBuf {
+    let data = dataset(subjects);
+    let dir = data.with_file_name(format!("store-s{subjects}-v1"));
+    let done = dir.join(".complete");
+    if !done.exists() {
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = credstore::Store::open(&dir).expect("open");
+        bulk_all_with(&store, &data, true);
+        store.reindex().expect("reindex");
+        drop(store);
+        std::fs::write(&done, b"").expect("mark");
+    }
+    dir
+}

@@ -5,7 +5,7 @@
 use anyhow::Context;
 use credstore::domain::date::Date;
 use credstore::ingest::{IngestOptions, IngestReport};
-use credstore::view::SubjectView;
+use credstore::query::{Asker, QueryOptions, Status};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -98,14 +98,68 @@ fn show_examples(store: &credstore::Store, out: &mut dyn Write) -> anyhow::Resul
         .flat_map(|c| c.subjects)
         .find(|c| c.kind() == credstore::domain::SubjectKind::Organization);
     if let Some(code) = first_org {
-        if let Some(found) = store.subject(&code)? {
-            writeln!(out, "example: credstore get {}", code.as_str())?;
-            let json = serde_json::to_string_pretty(&SubjectView::new(&found))?;
-            for line in json.lines().take(40) {
-                writeln!(out, "  {line}")?;
+        let today = store
+            .collection_log()
+            .filter_map(Result::ok)
+            .last()
+            .map_or_else(credstore::domain::date::Date::today, |e| e.collected_on);
+        let options = QueryOptions::new(today);
+        let answer = store.query(&Asker::Public, &code, &options)?;
+        if answer.status == Status::Found {
+            writeln!(
+                out,
+                "example: credstore get {} (as the public; every query is logged)",
+                code.as_str()
+            )?;
+            if let Some(subject) = &answer.subject {
+                writeln!(out, "  {} {} ({})", answer.code, subject.name, subject.kind)?;
             }
+            for r in &answer.records {
+                writeln!(
+                    out,
+                    "  record {:>5}  {:<10}  {:<20}  {:<10}  occurred {}{}",
+                    r.record_id,
+                    r.category,
+                    r.content.item,
+                    r.content.disclosure.as_str(),
+                    r.content.occurred_on,
+                    if r.objection_mark {
+                        "  [objection]"
+                    } else {
+                        ""
+                    }
+                )?;
+            }
+            for w in &answer.withheld {
+                writeln!(out, "  ({})", w.message)?;
+            }
+            let own = store.query(
+                &Asker::Subject {
+                    identity_proof: "demo: identity checked at the counter".to_string(),
+                },
+                &code,
+                &options,
+            )?;
+            writeln!(
+                out,
+                "the same subject asking about itself (--as subject --proof REF): {} records shown, {} withheld",
+                own.records.len(),
+                own.withheld.iter().map(|w| w.count).sum::<u64>()
+            )?;
         }
     }
+    let report = store.audit_verify()?;
+    writeln!(
+        out,
+        "audit verify: collection log {} entries, query log {} entries, {}",
+        report.collection.entries,
+        report.query.entries,
+        if report.ok() {
+            "both chains intact"
+        } else {
+            "BROKEN"
+        }
+    )?;
     Ok(())
 }
 
@@ -129,8 +183,8 @@ fn show_searches(store: &credstore::Store, out: &mut dyn Write) -> anyhow::Resul
         "科技",
     ] {
         writeln!(out, "search {text:?}:")?;
-        let hits = store.search(credstore::search::Requester::Public, text, 3)?;
-        super::search::print_hits(out, &hits)?;
+        let answer = store.search_as(&Asker::Public, text, 3, &QueryOptions::new(Date::today()))?;
+        super::search::print_hits(out, &answer.hits)?;
     }
     Ok(())
 }
