@@ -151,7 +151,14 @@ fn ingest_json_get_and_stats_print_their_documented_shapes() -> TestResult {
     let keys: Vec<&String> = view.as_object().ok_or("an object")?.keys().collect();
     assert_eq!(
         keys,
-        ["code", "query_seq", "records", "status", "subject", "withheld"]
+        [
+            "code",
+            "query_seq",
+            "records",
+            "status",
+            "subject",
+            "withheld"
+        ]
     );
     assert_eq!(view["status"], "found");
     assert_eq!(view["code"], org.as_str());

@@ -153,7 +153,14 @@ fn prohibited_values_are_refused_and_stored_nowhere() -> TestResult {
     for code in [&alice, &orgs[0], &carol, &orgs[2]] {
         let run = outputs.run(
             &data,
-            &["get", code.as_str(), "--as", "subject", "--proof", "ID-CHECK"],
+            &[
+                "get",
+                code.as_str(),
+                "--as",
+                "subject",
+                "--proof",
+                "ID-CHECK",
+            ],
         )?;
         assert_eq!(run.code, 0, "{code:?}: {}", run.stderr);
         let view: Value = serde_json::from_str(&run.stdout)?;
@@ -161,7 +168,14 @@ fn prohibited_values_are_refused_and_stored_nowhere() -> TestResult {
     }
     let run = outputs.run(
         &data,
-        &["get", alice.as_str(), "--as", "subject", "--proof", "ID-CHECK"],
+        &[
+            "get",
+            alice.as_str(),
+            "--as",
+            "subject",
+            "--proof",
+            "ID-CHECK",
+        ],
     )?;
     let view: Value = serde_json::from_str(&run.stdout)?;
     assert_eq!(
@@ -173,7 +187,14 @@ fn prohibited_values_are_refused_and_stored_nowhere() -> TestResult {
     for code in [&bob, &dave, &orgs[1]] {
         let run = outputs.run(
             &data,
-            &["get", code.as_str(), "--as", "subject", "--proof", "ID-CHECK"],
+            &[
+                "get",
+                code.as_str(),
+                "--as",
+                "subject",
+                "--proof",
+                "ID-CHECK",
+            ],
         )?;
         assert_eq!(run.code, 1, "{code:?} must not be stored: {}", run.stdout);
     }

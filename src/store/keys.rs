@@ -12,6 +12,8 @@
 //! | `p` | provider index | `'p' ++ provider ++ 0x00 ++ bucket[u16 BE]` | `Vec<IndexEntry>` |
 //! | `c` | change log | `'c' ++ seq[u64 BE]` | `ChangeEntry` |
 //! | `l` | collection log | `'l' ++ seq[u64 BE]` | `CollectionEntry` |
+//! | `q` `w` | query log, who-queried index | see `query_log` | |
+//! | `r` `a` `m` | requesters, authorisations, record marks | see `registry` | |
 //!
 //! Integers in keys are big-endian so byte order is numeric order. Codes are 18 ASCII bytes.
 
@@ -81,6 +83,11 @@ pub fn describe(key: &[u8]) -> String {
         Some(&SUBJECTS) => format!("s/{}", code_at(1..19)),
         Some(&CHANGES) => format!("c/{}", seq_of(key).map_or(-1, |s| s as i128)),
         Some(&COLLECTION_LOG) => format!("l/{}", seq_of(key).map_or(-1, |s| s as i128)),
+        Some(b'q') => format!("q/{}", seq_of(key).map_or(-1, |s| s as i128)),
+        Some(b'a') => format!("a/{}", seq_of(key).map_or(-1, |s| s as i128)),
+        Some(b'm') => format!("m/{}", code_at(1..19)),
+        Some(b'w') => format!("w/{}", code_at(1..19)),
+        Some(b'r') => format!("r/{}", String::from_utf8_lossy(&key[1..])),
         Some(&PROVIDER_INDEX) => {
             let body = &key[1..];
             let split = body.len().saturating_sub(3);
