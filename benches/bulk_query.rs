@@ -58,7 +58,15 @@ fn input(store: &credstore::Store, subjects: u64) -> String {
 fn bulk(c: &mut Criterion) {
     let subjects = common::subjects(100_000);
     let dir = common::cached_store(subjects);
-    let store = credstore::Store::open(&dir).expect("open");
+    // sled's page cache: `CREDSTORE_BENCH_CACHE_MIB` (default: the store's default, 256 MiB).
+    let mut options = credstore::StoreOptions::default();
+    if let Some(mib) = std::env::var("CREDSTORE_BENCH_CACHE_MIB")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
+        options.cache_capacity_bytes = mib << 20;
+    }
+    let store = credstore::Store::open_with(&dir, options).expect("open");
     store
         .register_requester(&Requester {
             id: "BENCH-AGENCY".into(),
