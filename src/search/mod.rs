@@ -163,8 +163,9 @@ const WRITER_BYTES: usize = 192 << 20;
 /// Indexing threads of a rebuild, at most (one segment each).
 const REBUILD_THREADS: usize = 2;
 
-/// A rebuild's memory budget per indexing thread: tantivy's limit is 4 GiB; 1 GiB holds about
-/// 1,200,000 generated subjects. The arena grows as it fills, so a small store uses little.
+/// A rebuild's memory budget per indexing thread (tantivy's limit is 4 GiB). At 1,000,000
+/// generated subjects each thread's 500,000 fit in one segment (the whole bench peaks at ~1 GiB
+/// RSS); the arena grows as it fills, so a small store uses little.
 const REBUILD_BYTES_PER_THREAD: usize = 1 << 30;
 
 /// Subjects read, decoded and handed to the writer at a time in a rebuild.
@@ -290,9 +291,10 @@ impl SearchIndex {
     ///
     /// A rebuild gets its own writer: [`REBUILD_THREADS`] indexing threads, each with a budget
     /// big enough to hold its share of the store in one segment, while the calling thread and
-    /// rayon read and decode subjects. It does not merge those segments (a merge was a quarter
-    /// of a rebuild at 1,000,000 subjects, for no gain in query time: see BENCHMARKS.md); a
-    /// store too big for the budget, flushed into more segments than threads, is merged.
+    /// rayon read and decode subjects. It does not merge those segments (the merge was a sixth
+    /// of a rebuild's CPU at 1,000,000 subjects, for a few percent of query time: see
+    /// BENCHMARKS.md); a store too big for the budget, flushed into more segments than
+    /// threads, is merged.
     pub fn rebuild(&self, store: &Store, next: u64) -> Result<u64> {
         use rayon::prelude::*;
         let mut guard = self.writer()?;
