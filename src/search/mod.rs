@@ -289,9 +289,9 @@ impl SearchIndex {
     /// Rebuilds the index from the store: every subject, one commit, recording `next` (the
     /// store's next change sequence, read under its writer lock) as applied.
     ///
-    /// A rebuild gets its own writer: [`REBUILD_THREADS`] indexing threads, each with a budget
-    /// big enough to hold its share of the store in one segment, while the calling thread and
-    /// rayon read and decode subjects. It does not merge those segments (the merge was a sixth
+    /// A rebuild gets its own writer: up to two indexing threads (`REBUILD_THREADS`), each
+    /// with a budget big enough to hold its share of the store in one segment, while the
+    /// calling thread and rayon read and decode subjects. It does not merge those segments (the merge was a sixth
     /// of a rebuild's CPU at 1,000,000 subjects, for a few percent of query time: see
     /// BENCHMARKS.md); a store too big for the budget, flushed into more segments than
     /// threads, is merged.
