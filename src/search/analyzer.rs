@@ -71,6 +71,68 @@ pub fn tokens(name: &str) -> Vec<(String, usize)> {
     out
 }
 
+/// The name of [`GramTokenizer`] in the index's tokenizer manager.
+pub const GRAMS_TOKENIZER: &str = "credstore_grams";
+
+/// [`tokens`] as a tantivy tokenizer, for the `grams` field: the index analyses a name on its
+/// indexing threads, exactly as a query is analysed here.
+///
+/// NOTE: not `PreTokenizedString`: tantivy's `TantivyDocument` keeps a pre-tokenized value as
+/// JSON, so each one was serialised and parsed again (an eighth of a rebuild's profile).
+#[derive(Clone, Default)]
+pub struct GramTokenizer {
+    tokens: Vec<tantivy::tokenizer::Token>,
+}
+
+/// The tokens of one name (see [`GramTokenizer`]).
+pub struct GramStream<'a> {
+    tokens: &'a mut [tantivy::tokenizer::Token],
+    next: usize,
+}
+
+impl tantivy::tokenizer::Tokenizer for GramTokenizer {
+    type TokenStream<'a> = GramStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> GramStream<'a> {
+        self.tokens.clear();
+        self.tokens
+            .extend(
+                tokens(text)
+                    .into_iter()
+                    .map(|(text, position)| tantivy::tokenizer::Token {
+                        offset_from: 0,
+                        offset_to: 0,
+                        position,
+                        text,
+                        position_length: 1,
+                    }),
+            );
+        GramStream {
+            tokens: &mut self.tokens,
+            next: 0,
+        }
+    }
+}
+
+impl tantivy::tokenizer::TokenStream for GramStream<'_> {
+    fn advance(&mut self) -> bool {
+        if self.next < self.tokens.len() {
+            self.next += 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn token(&self) -> &tantivy::tokenizer::Token {
+        &self.tokens[self.next - 1]
+    }
+
+    fn token_mut(&mut self) -> &mut tantivy::tokenizer::Token {
+        &mut self.tokens[self.next - 1]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,10 +29,8 @@ use std::path::Path;
 use std::sync::Mutex;
 use tantivy::query::{BooleanQuery, PhraseQuery, Query, TermQuery};
 use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
-    STRING,
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, STORED,
 };
-use tantivy::tokenizer::{PreTokenizedString, Token};
 use tantivy::{doc, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
 
 /// Who is searching: decides whether a natural person's code is shown in full. The query layer
@@ -104,20 +102,29 @@ struct Fields {
 
 fn schema() -> (Schema, Fields) {
     let mut b = Schema::builder();
+    // No field norms anywhere: nothing is scored (tiers and `rank` order the results).
     let grams = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
-            .set_tokenizer("raw")
+            .set_tokenizer(analyzer::GRAMS_TOKENIZER)
+            .set_fieldnorms(false)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
+    let string = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer("raw")
+            .set_fieldnorms(false)
+            .set_index_option(IndexRecordOption::Basic),
+    );
     let fields = Fields {
-        code: b.add_text_field("code", STRING | STORED),
-        code_prefix: b.add_text_field("code_prefix", STRING),
-        code_region: b.add_text_field("code_region", STRING),
+        code: b.add_text_field("code", string.clone() | STORED),
+        code_prefix: b.add_text_field("code_prefix", string.clone()),
+        code_region: b.add_text_field("code_region", string.clone()),
         grams: b.add_text_field("grams", grams),
-        name_exact: b.add_text_field("name_exact", STRING),
+        name_exact: b.add_text_field("name_exact", string),
         name: b.add_text_field("name", STORED),
         kind: b.add_u64_field("kind", STORED),
-        subject_id: b.add_u64_field("subject_id", STORED | INDEXED),
+        // Stored, not indexed: no query looks a subject up by its id.
+        subject_id: b.add_u64_field("subject_id", STORED),
         rank: b.add_u64_field("rank", FAST),
     };
     (b.build(), fields)
@@ -127,13 +134,42 @@ fn schema() -> (Schema, Fields) {
 pub struct SearchIndex {
     index: Index,
     reader: IndexReader,
-    writer: Mutex<IndexWriter>,
+    /// `None` only while a rebuild swaps writers (tantivy allows one per index).
+    writer: Mutex<Option<IndexWriter>>,
     fields: Fields,
+    ranks: collector::RankColumns,
+}
+
+/// The locked writer (always `Some` once handed out by `SearchIndex::writer`).
+struct WriterGuard<'a>(std::sync::MutexGuard<'a, Option<IndexWriter>>);
+
+impl std::ops::Deref for WriterGuard<'_> {
+    type Target = IndexWriter;
+    fn deref(&self) -> &IndexWriter {
+        self.0.as_ref().expect("a writer")
+    }
+}
+
+impl std::ops::DerefMut for WriterGuard<'_> {
+    fn deref_mut(&mut self) -> &mut IndexWriter {
+        self.0.as_mut().expect("a writer")
+    }
 }
 
 /// Memory tantivy's writer may use before it flushes a segment (a bigger budget, fewer
 /// segments for a rebuild to merge).
 const WRITER_BYTES: usize = 192 << 20;
+
+/// Indexing threads of a rebuild, at most (one segment each).
+const REBUILD_THREADS: usize = 2;
+
+/// A rebuild's memory budget per indexing thread (tantivy's limit is 4 GiB). At 1,000,000
+/// generated subjects each thread's 500,000 fit in one segment (the whole bench peaks at ~1 GiB
+/// RSS); the arena grows as it fills, so a small store uses little.
+const REBUILD_BYTES_PER_THREAD: usize = 1 << 30;
+
+/// Subjects read, decoded and handed to the writer at a time in a rebuild.
+const REBUILD_BATCH: usize = 8192;
 
 /// A commit that added at least this many documents merges the index into one segment: query
 /// latency grows with the number of segments (every term is looked up in each).
@@ -185,6 +221,10 @@ impl SearchIndex {
                     .map_err(search_error)?
             }
         };
+        index.tokenizers().register(
+            analyzer::GRAMS_TOKENIZER,
+            tantivy::tokenizer::TextAnalyzer::from(analyzer::GramTokenizer::default()),
+        );
         let writer = index.writer(WRITER_BYTES).map_err(search_error)?;
         // NOTE: a manual reload policy: the default reloads asynchronously, so a reader could
         // miss an ingest that already reported success. We reload after every commit.
@@ -196,13 +236,19 @@ impl SearchIndex {
         Ok(SearchIndex {
             index,
             reader,
-            writer: Mutex::new(writer),
+            writer: Mutex::new(Some(writer)),
             fields,
+            ranks: collector::RankColumns::default(),
         })
     }
 
-    fn writer(&self) -> std::sync::MutexGuard<'_, IndexWriter> {
-        self.writer.lock().unwrap_or_else(|p| p.into_inner())
+    /// The writer, under its lock (created again if a failed rebuild left none).
+    fn writer(&self) -> Result<WriterGuard<'_>> {
+        let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.is_none() {
+            *guard = Some(self.index.writer(WRITER_BYTES).map_err(search_error)?);
+        }
+        Ok(WriterGuard(guard))
     }
 
     /// The change sequence the index has applied up to (exclusive), from its last commit.
@@ -218,7 +264,7 @@ impl SearchIndex {
 
     /// Applies every change the store logged since the last commit, in one commit.
     pub fn catch_up(&self, store: &Store) -> Result<()> {
-        let mut writer = self.writer();
+        let mut writer = self.writer()?;
         let from = self.next_change()?;
         let mut codes = BTreeSet::new();
         let mut next = None;
@@ -242,18 +288,48 @@ impl SearchIndex {
 
     /// Rebuilds the index from the store: every subject, one commit, recording `next` (the
     /// store's next change sequence, read under its writer lock) as applied.
+    ///
+    /// A rebuild gets its own writer: up to two indexing threads (`REBUILD_THREADS`), each
+    /// with a budget big enough to hold its share of the store in one segment, while the
+    /// calling thread and rayon read and decode subjects. It does not merge those segments (the merge was a sixth
+    /// of a rebuild's CPU at 1,000,000 subjects, for a few percent of query time: see
+    /// BENCHMARKS.md); a store too big for the budget, flushed into more segments than
+    /// threads, is merged.
     pub fn rebuild(&self, store: &Store, next: u64) -> Result<u64> {
-        let mut writer = self.writer();
-        writer.delete_all_documents().map_err(search_error)?;
-        let mut codes = Vec::new();
-        for code in store.subject_codes() {
-            codes.push(code?);
-        }
-        let n = codes.len() as u64;
-        self.index_subjects(store, &mut writer, codes, false)?;
-        self.commit(&mut writer, next)?;
-        self.merge_all(&mut writer)?;
-        Ok(n)
+        use rayon::prelude::*;
+        let mut guard = self.writer()?;
+        // One writer per index at a time: the usual one goes (and comes back on next use).
+        guard.0.take();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, REBUILD_THREADS);
+        *guard.0 = Some(
+            self.index
+                .writer_with_num_threads(threads, threads * REBUILD_BYTES_PER_THREAD)
+                .map_err(search_error)?,
+        );
+        let result = (|| {
+            let writer = guard.0.as_mut().expect("the rebuild writer");
+            writer.delete_all_documents().map_err(search_error)?;
+            let mut n = 0u64;
+            store.subject_header_batches(REBUILD_BATCH, |headers| {
+                n += headers.len() as u64;
+                let docs: Vec<TantivyDocument> =
+                    headers.par_iter().map(|s| self.document(s)).collect();
+                for doc in docs {
+                    writer.add_document(doc).map_err(search_error)?;
+                }
+                Ok(())
+            })?;
+            self.commit(writer, next)?;
+            let segments = self.index.searchable_segment_ids().map_err(search_error)?;
+            if segments.len() > threads {
+                self.merge_all(writer)?;
+            }
+            Ok(n)
+        })();
+        guard.0.take();
+        result
     }
 
     /// Merges every segment into one, waits, and makes it visible.
@@ -321,23 +397,8 @@ impl SearchIndex {
         }
         for name in std::iter::once(&s.name).chain(&s.former_names) {
             doc.add_text(f.name_exact, analyzer::exact_key(name));
-            let tokens = analyzer::tokens(name)
-                .into_iter()
-                .map(|(text, position)| Token {
-                    offset_from: 0,
-                    offset_to: 0,
-                    position,
-                    text,
-                    position_length: 1,
-                })
-                .collect();
-            doc.add_pre_tokenized_text(
-                f.grams,
-                PreTokenizedString {
-                    text: String::new(),
-                    tokens,
-                },
-            );
+            // Analysed by `analyzer::GramTokenizer` on tantivy's indexing threads.
+            doc.add_text(f.grams, name);
         }
         doc
     }
@@ -355,6 +416,7 @@ impl SearchIndex {
         limit: usize,
     ) -> Result<(Vec<Hit>, Vec<SubjectCode>)> {
         let searcher = self.reader.searcher();
+        self.ranks.retain(&searcher);
         let mut hits = Vec::new();
         let mut codes = Vec::new();
         let mut seen = HashSet::new();
@@ -365,7 +427,10 @@ impl SearchIndex {
             let wanted = limit - hits.len() + seen.len().min(limit);
             // Every tier, the partial one included, is "first N by rank": tiers order the
             // results, rank orders each tier, and each tier stops reading postings at N.
-            let collector = collector::FirstByRank { limit: wanted };
+            let collector = collector::FirstByRank {
+                limit: wanted,
+                ranks: &self.ranks,
+            };
             let found = searcher.search(&query, &collector).map_err(search_error)?;
             for (_, addr) in found {
                 if hits.len() >= limit {

@@ -163,6 +163,16 @@ impl Store {
         subjects::get_header(&self.tree, &self.dicts, code)
     }
 
+    /// Every subject's header, in code order, in batches of up to `batch` (read in one scan,
+    /// decoded in parallel).
+    pub fn subject_header_batches(
+        &self,
+        batch: usize,
+        f: impl FnMut(Vec<crate::domain::record::Subject>) -> Result<()>,
+    ) -> Result<()> {
+        subjects::header_batches(&self.tree, &self.dicts, batch, f)
+    }
+
     /// Every subject's code, in code order.
     pub fn subject_codes(&self) -> impl Iterator<Item = Result<SubjectCode>> + '_ {
         subjects::codes(&self.tree)

@@ -88,6 +88,38 @@ pub fn get_header(
     codec::decode_body(header, "subjects", &key).map(Some)
 }
 
+/// Every subject's header, in code order, handed to `f` in batches of up to `batch`: one scan of
+/// the keyspace (no lookup per subject), each batch decompressed and decoded in parallel.
+pub fn header_batches(
+    tree: &sled::Tree,
+    dicts: &Dictionaries,
+    batch: usize,
+    mut f: impl FnMut(Vec<Subject>) -> Result<()>,
+) -> Result<()> {
+    use rayon::prelude::*;
+    let decode_all = |raw: &[(sled::IVec, sled::IVec)]| -> Result<Vec<Subject>> {
+        raw.par_iter()
+            .map(|(key, value)| {
+                let value = codec::plain(value, |id| dicts.get(id), "subjects", key)?;
+                let [header, ..] = codec::unframe::<4>(&value, "subjects", key)?;
+                codec::decode_body(header, "subjects", key)
+            })
+            .collect()
+    };
+    let mut raw = Vec::with_capacity(batch);
+    for item in tree.scan_prefix([keys::SUBJECTS]) {
+        raw.push(item?);
+        if raw.len() == batch {
+            f(decode_all(&raw)?)?;
+            raw.clear();
+        }
+    }
+    if !raw.is_empty() {
+        f(decode_all(&raw)?)?;
+    }
+    Ok(())
+}
+
 /// Every subject's code, in code order.
 pub fn codes(tree: &sled::Tree) -> impl Iterator<Item = Result<SubjectCode>> + '_ {
     tree.scan_prefix([keys::SUBJECTS]).map(|item| {
