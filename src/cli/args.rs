@@ -151,6 +151,16 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Working-day deadlines and days under the statutory holiday tables (2019-2026 built in).
+    Workdays {
+        /// Use this holiday table (JSON, the format of data-samples/workdays-cn.json) instead of
+        /// the built-in one.
+        #[arg(long, global = true, value_name = "FILE")]
+        calendar: Option<PathBuf>,
+        /// What to do.
+        #[command(subcommand)]
+        action: WorkdaysAction,
+    },
 }
 
 /// Who asks, for `get`, `search` and `audit who-queried`.
@@ -301,6 +311,27 @@ pub enum AuditAction {
         /// Who asks.
         #[command(flatten)]
         asker: AskerArgs,
+    },
+}
+
+/// `credstore workdays ...`.
+#[derive(Debug, Subcommand)]
+pub enum WorkdaysAction {
+    /// Prints the due date N working days after DATE (the day of receipt is not counted); with
+    /// no arguments, reads `DATE N` lines from stdin and prints one due date per line.
+    Add {
+        /// The day of receipt (YYYY-MM-DD).
+        #[arg(requires = "n", value_name = "DATE")]
+        date: Option<String>,
+        /// The number of working days (at least 1).
+        #[arg(value_name = "N")]
+        n: Option<u32>,
+    },
+    /// Prints `workday` or `day-off` for DATE.
+    Check {
+        /// The date (YYYY-MM-DD).
+        #[arg(value_name = "DATE")]
+        date: String,
     },
 }
 

@@ -11,6 +11,7 @@ mod registry;
 mod search;
 mod stats;
 mod validate_code;
+mod workdays;
 
 use args::{Cli, Command};
 use clap::Parser;
@@ -86,6 +87,7 @@ pub fn run() -> i32 {
             bad_share,
         } => generate::run(subjects, seed, &out, bad_share, today),
         Command::Stats { json } => stats::run(&cli.data_dir, json),
+        Command::Workdays { calendar, action } => workdays::run(calendar.as_deref(), action),
     };
     match outcome {
         Ok(code) => code,

@@ -3,6 +3,7 @@
 //! **Architecture invariant:** nothing under `domain` imports sled, bincode or any I/O. It is the
 //! vocabulary every other layer speaks, and it can be tested without a store.
 
+pub mod calendar;
 pub mod catalog;
 pub mod code;
 pub mod date;
