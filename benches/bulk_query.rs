@@ -66,6 +66,10 @@ fn bulk(c: &mut Criterion) {
     {
         options.cache_capacity_bytes = mib << 20;
     }
+    // `CREDSTORE_BENCH_NO_SYNC=1`: the log entry is written but not flushed (to see the flush's share).
+    if std::env::var_os("CREDSTORE_BENCH_NO_SYNC").is_some() {
+        options.sync_query_log = false;
+    }
     let store = credstore::Store::open_with(&dir, options).expect("open");
     store
         .register_requester(&Requester {

@@ -1,16 +1,24 @@
 //! Calendar dates as the store keeps them: a day number, not a string.
 //!
-//! `Date` wraps `chrono::NaiveDate`. In human-readable formats (JSON) it is `YYYY-MM-DD`; in
-//! binary formats (bincode, the store) it is an `i32` count of days since 1970-01-01, so it is
-//! four bytes and never depends on chrono's own serialisation.
+//! `Date` is an `i32` count of days since 1970-01-01 — in memory as on disk, so decoding a stored
+//! date is a range check, not calendar arithmetic (reading a subject decodes a dozen dates, and
+//! chrono's day arithmetic was 2% of a bulk lookup's profile). Calendar operations go through
+//! `chrono::NaiveDate`. In human-readable formats (JSON) a date is `YYYY-MM-DD`; in binary
+//! formats (bincode, the store) it is the `i32`, so it never depends on chrono's serialisation.
 
 use chrono::{Datelike, NaiveDate};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::fmt;
 
-/// A calendar date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Date(NaiveDate);
+/// A calendar date from 0000-01-01 to 9999-12-31 (days since 1970-01-01; the derived order is
+/// the calendar's).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Date(i32);
+
+/// Day number of 0000-01-01.
+const MIN_DAYS: i32 = -719_528;
+/// Day number of 9999-12-31.
+const MAX_DAYS: i32 = 2_932_896;
 
 const EPOCH: NaiveDate = match NaiveDate::from_ymd_opt(1970, 1, 1) {
     Some(d) => d,
@@ -20,7 +28,12 @@ const EPOCH: NaiveDate = match NaiveDate::from_ymd_opt(1970, 1, 1) {
 impl Date {
     /// A date from year, month and day, if it exists.
     pub fn from_ymd(year: i32, month: u32, day: u32) -> Option<Date> {
-        NaiveDate::from_ymd_opt(year, month, day).map(Date)
+        NaiveDate::from_ymd_opt(year, month, day).and_then(Date::from_naive)
+    }
+
+    /// The date of a chrono date, if within 0000-01-01..=9999-12-31.
+    pub fn from_naive(d: NaiveDate) -> Option<Date> {
+        Date::from_days(i32::try_from((d - EPOCH).num_days()).ok()?)
     }
 
     /// Parses strictly `YYYY-MM-DD` (four-digit year, two-digit month and day, a real date).
@@ -40,39 +53,39 @@ impl Date {
         };
         let (y, m, d) = (num(0..4), num(5..7), num(8..10));
         NaiveDate::from_ymd_opt(y as i32, m, d)
-            .map(Date)
+            .and_then(Date::from_naive)
             .ok_or(DateError::NotADate)
     }
 
     /// Days since 1970-01-01 (negative before).
     pub fn to_days(self) -> i32 {
-        (self.0 - EPOCH).num_days() as i32
+        self.0
     }
 
-    /// The date `days` days after 1970-01-01, if representable.
+    /// The date `days` days after 1970-01-01, if within 0000-01-01..=9999-12-31.
     pub fn from_days(days: i32) -> Option<Date> {
-        EPOCH
-            .checked_add_signed(chrono::Duration::days(i64::from(days)))
-            .map(Date)
+        (MIN_DAYS..=MAX_DAYS).contains(&days).then_some(Date(days))
     }
 
     /// Today by the system clock (UTC+8, Shanghai's civil date).
     pub fn today() -> Date {
         let now = chrono::Utc::now() + chrono::Duration::hours(8);
-        Date(now.date_naive())
+        // NOTE: the clock's year is within 0000-9999 on any machine this runs on.
+        Date::from_naive(now.date_naive()).unwrap_or(Date(0))
     }
 
     /// The wrapped chrono date.
     pub fn naive(self) -> NaiveDate {
-        self.0
+        // NOTE: every Date is within chrono's range (checked on construction).
+        EPOCH + chrono::Duration::days(i64::from(self.0))
     }
 
     /// The same day `months` calendar months later, clamped to the month's end (31 Aug + 6
     /// months is 28/29 Feb).
     pub fn add_months(self, months: u32) -> Option<Date> {
-        self.0
+        self.naive()
             .checked_add_months(chrono::Months::new(months))
-            .map(Date)
+            .and_then(Date::from_naive)
     }
 
     /// The same day `years` later; 29 Feb becomes 28 Feb in a common year.
@@ -82,7 +95,7 @@ impl Date {
 
     /// Whole years from `self` to `later` (an age on `later` for a birth date `self`).
     pub fn years_until(self, later: Date) -> i32 {
-        let (a, b) = (self.0, later.0);
+        let (a, b) = (self.naive(), later.naive());
         let mut years = b.year() - a.year();
         if (b.month(), b.day()) < (a.month(), a.day()) {
             years -= 1;
@@ -91,15 +104,15 @@ impl Date {
     }
 }
 
-impl From<NaiveDate> for Date {
-    fn from(d: NaiveDate) -> Self {
-        Date(d)
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.naive().format("%Y-%m-%d"))
     }
 }
 
-impl fmt::Display for Date {
+impl fmt::Debug for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0.format("%Y-%m-%d"))
+        write!(f, "Date({self})")
     }
 }
 
@@ -148,6 +161,19 @@ mod tests {
         assert_eq!(Date::parse("2023-2-3"), Err(DateError::Shape));
         assert_eq!(Date::parse("２０２３-01-01"), Err(DateError::Shape));
         assert_eq!(Date::parse("2023-01-01 "), Err(DateError::Shape));
+    }
+
+    #[test]
+    fn the_range_is_0000_to_9999() {
+        assert_eq!(Date::parse("0000-01-01").unwrap().to_days(), MIN_DAYS);
+        assert_eq!(Date::parse("9999-12-31").unwrap().to_days(), MAX_DAYS);
+        assert!(Date::from_days(MIN_DAYS - 1).is_none());
+        assert!(Date::from_days(MAX_DAYS + 1).is_none());
+        assert_eq!(Date::parse("9999-12-31").unwrap().add_years(1), None);
+        assert_eq!(
+            format!("{:?}", Date::parse("2026-11-27").unwrap()),
+            "Date(2026-11-27)"
+        );
     }
 
     #[test]
