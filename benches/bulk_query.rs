@@ -28,7 +28,7 @@ fn input(store: &credstore::Store, subjects: u64) -> String {
     let present: HashSet<SubjectCode> = codes.iter().copied().collect();
     let mut rng = Rng::new(subjects ^ 0xB0B);
     let mut lines = Vec::with_capacity(10_000);
-    for i in 0..10_000 {
+    for i in 0..10_000u32 {
         let line = match i % 100 {
             0 => format!("31010{i}-NOT-A-CODE"),
             1..=10 => loop {
@@ -37,8 +37,8 @@ fn input(store: &credstore::Store, subjects: u64) -> String {
                     "310109",
                     credstore::domain::date::Date::from_ymd(
                         1960 + (i % 40) as i32,
-                        1 + (i % 12) as u32,
-                        1 + (i % 28) as u32,
+                        1 + i % 12,
+                        1 + i % 28,
                     )
                     .expect("date"),
                 );
