@@ -89,8 +89,23 @@ impl Date {
     }
 
     /// The same day `years` later; 29 Feb becomes 28 Feb in a common year.
+    ///
+    /// Integer arithmetic on the civil calendar (no chrono): queries compute a query period's
+    /// end for every record they show.
     pub fn add_years(self, years: u32) -> Option<Date> {
-        self.add_months(years.checked_mul(12)?)
+        let (y, m, d) = civil_from_days(self.0);
+        let y = y.checked_add(i32::try_from(years).ok()?)?;
+        let d = if m == 2 && d == 29 && !is_leap(y) {
+            28
+        } else {
+            d
+        };
+        Date::from_days(days_from_civil(y, m, d))
+    }
+
+    /// Year, month (1-12) and day (1-31).
+    pub fn ymd(self) -> (i32, u32, u32) {
+        civil_from_days(self.0)
     }
 
     /// Whole years from `self` to `later` (an age on `later` for a birth date `self`).
@@ -102,6 +117,36 @@ impl Date {
         }
         years
     }
+}
+
+fn is_leap(y: i32) -> bool {
+    y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant, "chrono-Compatible Low-Level
+/// Date Algorithms").
+fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400) as u32;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe as i32 - 719_468
+}
+
+/// The inverse of [`days_from_civil`].
+fn civil_from_days(z: i32) -> (i32, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097) as u32;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe as i32 + era * 400 + i32::from(m <= 2);
+    (y, m, d)
 }
 
 impl fmt::Display for Date {
@@ -161,6 +206,29 @@ mod tests {
         assert_eq!(Date::parse("2023-2-3"), Err(DateError::Shape));
         assert_eq!(Date::parse("２０２３-01-01"), Err(DateError::Shape));
         assert_eq!(Date::parse("2023-01-01 "), Err(DateError::Shape));
+    }
+
+    #[test]
+    fn integer_calendar_agrees_with_chrono() {
+        // Every day of 1890-2110, and 400-year steps across the whole range.
+        let days = (Date::parse("1890-01-01").unwrap().to_days()
+            ..=Date::parse("2110-12-31").unwrap().to_days())
+            .chain((MIN_DAYS..=MAX_DAYS).step_by(146_097));
+        for n in days {
+            let d = Date::from_days(n).unwrap();
+            let naive = d.naive();
+            assert_eq!(d.ymd(), (naive.year(), naive.month(), naive.day()), "{d}");
+            for years in [1, 4, 5, 100] {
+                let chrono = naive
+                    .checked_add_months(chrono::Months::new(12 * years))
+                    .and_then(Date::from_naive);
+                assert_eq!(d.add_years(years), chrono, "{d} + {years}");
+            }
+        }
+        assert_eq!(
+            Date::parse("2024-02-29").unwrap().add_years(5),
+            Date::parse("2029-02-28").ok()
+        );
     }
 
     #[test]
