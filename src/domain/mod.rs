@@ -7,6 +7,7 @@ pub mod calendar;
 pub mod catalog;
 pub mod code;
 pub mod date;
+pub mod objection;
 pub mod policy;
 pub mod prohibited;
 pub mod record;
