@@ -29,6 +29,7 @@ pub mod domain;
 pub mod error;
 pub mod generate;
 pub mod ingest;
+pub mod lifecycle;
 pub mod query;
 pub mod search;
 pub mod store;

@@ -119,6 +119,21 @@ pub enum Command {
         #[command(subcommand)]
         action: AuthorisationAction,
     },
+    /// Objections to records (Art. 28-30): file, compare, respond, dispute, list, show.
+    Objection {
+        /// What to do.
+        #[command(subcommand)]
+        action: ObjectionAction,
+    },
+    /// The outbox of notifications to subjects and providers.
+    Notifications {
+        /// What to do.
+        #[command(subcommand)]
+        action: NotificationAction,
+    },
+    /// Applies every transition due as of --today (providers' missed deadlines become
+    /// suspensions). Idempotent.
+    ProcessDue,
     /// Verifies the logs and lists who queried a subject.
     Audit {
         /// What to do.
@@ -293,6 +308,82 @@ pub enum AuthorisationAction {
     },
     /// Lists authorisations as JSON Lines (subjects' codes masked).
     List,
+}
+
+/// `credstore objection ...`.
+#[derive(Debug, Subcommand)]
+pub enum ObjectionAction {
+    /// Files an objection of the subject to one of its records; prints the objection.
+    File {
+        /// The subject's code.
+        #[arg(long)]
+        subject: String,
+        /// The record's id (as `credstore get` shows it).
+        #[arg(long)]
+        record: u64,
+        /// The ground (Art. 28).
+        #[arg(long, value_enum)]
+        ground: GroundArg,
+    },
+    /// The centre's comparison with the provider's submission (Art. 29 ¶1).
+    Compare {
+        /// The objection's id.
+        id: u64,
+    },
+    /// The provider's answer.
+    Respond {
+        /// The objection's id.
+        id: u64,
+        /// The provider upheld the objection (its correction arrives as a new version).
+        #[arg(
+            long,
+            conflicts_with = "rejected",
+            required_unless_present = "rejected"
+        )]
+        upheld: bool,
+        /// The provider rejected the objection.
+        #[arg(long)]
+        rejected: bool,
+    },
+    /// The subject still disagrees after a rejection.
+    Dispute {
+        /// The objection's id.
+        id: u64,
+    },
+    /// Lists objections as JSON Lines.
+    List,
+    /// Prints one objection with its history.
+    Show {
+        /// The objection's id.
+        id: u64,
+    },
+}
+
+/// `--ground`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GroundArg {
+    /// Art. 28 (1): an error or omission.
+    Error,
+    /// Art. 28 (2): it infringes a trade secret or privacy.
+    Privacy,
+    /// Art. 28 (3): dishonesty information past its query period.
+    PastPeriod,
+}
+
+/// `credstore notifications ...`.
+#[derive(Debug, Subcommand)]
+pub enum NotificationAction {
+    /// Lists notifications as JSON Lines (all, or only those not yet acknowledged).
+    List {
+        /// Only those not yet acknowledged.
+        #[arg(long)]
+        pending: bool,
+    },
+    /// Marks a notification as sent.
+    Ack {
+        /// Its sequence number.
+        seq: u64,
+    },
 }
 
 /// `credstore audit ...`.

@@ -6,6 +6,7 @@ mod audit;
 mod demo;
 mod generate;
 mod ingest;
+mod lifecycle;
 mod query;
 mod registry;
 mod search;
@@ -73,6 +74,9 @@ pub fn run() -> i32 {
         ),
         Command::Requester { action } => registry::requester(&cli.data_dir, today, action),
         Command::Authorisation { action } => registry::authorisation(&cli.data_dir, today, action),
+        Command::Objection { action } => lifecycle::objection(&cli.data_dir, today, action),
+        Command::Notifications { action } => lifecycle::notifications(&cli.data_dir, today, action),
+        Command::ProcessDue => lifecycle::process_due(&cli.data_dir, today),
         Command::Audit { action } => match action {
             args::AuditAction::Verify { json } => audit::verify(&cli.data_dir, json),
             args::AuditAction::WhoQueried { code, asker } => {

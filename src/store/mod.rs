@@ -11,6 +11,7 @@ pub mod changelog;
 pub mod collection_log;
 pub mod dictionaries;
 pub mod keys;
+pub mod lifecycle;
 pub mod meta;
 pub mod provider_index;
 pub mod query_log;
@@ -41,6 +42,10 @@ pub struct StoreOptions {
     pub catalog: Option<Arc<Catalog>>,
     /// The application catalog government queries are judged by; the built-in one when `None`.
     pub applications: Option<Arc<ApplicationCatalog>>,
+    /// The deadline profile; the Measures (2018) when `None`.
+    pub policy: Option<Arc<crate::domain::policy::Policy>>,
+    /// The working-day calendar; the built-in 2019-2026 tables when `None`.
+    pub calendar: Option<Arc<crate::domain::calendar::WorkCalendar>>,
     /// Flush every query-log entry before the answer is returned (the default). Off, an answer
     /// given just before a crash may be missing from the log; only benches and bulk tooling
     /// that flush themselves should turn it off.
@@ -53,6 +58,8 @@ impl Default for StoreOptions {
             cache_capacity_bytes: 256 << 20,
             catalog: None,
             applications: None,
+            policy: None,
+            calendar: None,
             sync_query_log: true,
         }
     }
@@ -78,6 +85,8 @@ pub struct Store {
     registry: Mutex<registry::RegistryCounters>,
     /// Subjects with record marks (few: objections are rare), so queries of the others skip a read.
     marked: RwLock<HashSet<SubjectCode>>,
+    policy: Arc<crate::domain::policy::Policy>,
+    calendar: Arc<crate::domain::calendar::WorkCalendar>,
 }
 
 /// The name of the one sled tree holding every keyspace.
@@ -128,6 +137,12 @@ impl Store {
             who_queried: Mutex::new(()),
             registry: Mutex::new(registry_counters),
             marked: RwLock::new(marked),
+            policy: options.policy.unwrap_or_else(|| {
+                Arc::new(crate::domain::policy::Policy::measures_2018().clone())
+            }),
+            calendar: options.calendar.unwrap_or_else(|| {
+                Arc::new(crate::domain::calendar::WorkCalendar::builtin().clone())
+            }),
         };
         // The index may be behind the store (a crash between an ingest's flush and the index
         // commit): it catches up from the change log before anyone searches.
@@ -283,6 +298,16 @@ impl Store {
 
     pub(crate) fn dicts(&self) -> &dictionaries::Dictionaries {
         &self.dicts
+    }
+
+    /// The deadline profile.
+    pub fn policy(&self) -> &crate::domain::policy::Policy {
+        &self.policy
+    }
+
+    /// The working-day calendar.
+    pub fn calendar(&self) -> &crate::domain::calendar::WorkCalendar {
+        &self.calendar
     }
 
     /// The application catalog government queries are judged by.
@@ -449,7 +474,7 @@ impl Store {
         Ok((a, agency))
     }
 
-    fn registry_lock(&self) -> MutexGuard<'_, registry::RegistryCounters> {
+    pub(crate) fn registry_lock(&self) -> MutexGuard<'_, registry::RegistryCounters> {
         self.registry.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -464,7 +489,34 @@ impl Store {
         since: crate::domain::date::Date,
     ) -> Result<()> {
         let _guard = self.registry_lock();
+        let mut batch = sled::Batch::default();
+        let any = self.mark_in_batch(&mut batch, code, record_id, (objection, suspended), since)?;
+        self.tree.apply_batch(batch)?;
+        self.flush()?;
+        self.note_marked(code, any);
+        Ok(())
+    }
+
+    /// Adds a record's new mark to `batch` (the caller holds the registry lock); returns whether
+    /// the subject has any mark left. Call [`Store::note_marked`] once the batch is applied.
+    pub(crate) fn mark_in_batch(
+        &self,
+        batch: &mut sled::Batch,
+        code: &SubjectCode,
+        record_id: u64,
+        (objection, suspended): (bool, bool),
+        since: crate::domain::date::Date,
+    ) -> Result<bool> {
         let mut marks = registry::marks(&self.tree, code)?;
+        let unchanged = marks
+            .iter()
+            .find(|m| m.record_id == record_id)
+            .map(|m| (m.objection, m.suspended))
+            .unwrap_or((false, false))
+            == (objection, suspended);
+        if unchanged {
+            return Ok(!marks.is_empty());
+        }
         marks.retain(|m| m.record_id != record_id);
         if objection || suspended {
             marks.push(registry::RecordMark {
@@ -475,17 +527,18 @@ impl Store {
             });
             marks.sort_by_key(|m| m.record_id);
         }
-        let mut batch = sled::Batch::default();
-        registry::put_marks(&mut batch, code, &marks);
-        self.tree.apply_batch(batch)?;
-        self.flush()?;
+        registry::put_marks(batch, code, &marks);
+        Ok(!marks.is_empty())
+    }
+
+    /// Updates the in-memory set of marked subjects after a batch with marks was applied.
+    pub(crate) fn note_marked(&self, code: &SubjectCode, any: bool) {
         let mut marked = self.marked.write().unwrap_or_else(|p| p.into_inner());
-        if marks.is_empty() {
-            marked.remove(code);
-        } else {
+        if any {
             marked.insert(*code);
+        } else {
+            marked.remove(code);
         }
-        Ok(())
     }
 
     /// The marks of a subject's records.

@@ -1,0 +1,126 @@
+//! `credstore objection ...`, `credstore notifications ...`, `credstore process-due`.
+
+use super::args::{GroundArg, NotificationAction, ObjectionAction};
+use credstore::domain::date::Date;
+use credstore::domain::objection::{Ground, Objection};
+use credstore::store::lifecycle::{Notification, Recipient};
+use std::io::Write;
+use std::path::Path;
+
+/// An objection as the CLI prints it (the subject's code masked).
+fn objection_json(o: &Objection, history: bool) -> serde_json::Value {
+    let mut v = serde_json::json!({
+        "id": o.id,
+        "subject": o.subject.masked(),
+        "record_id": o.record_id,
+        "provider": o.provider,
+        "ground": o.ground,
+        "filed_on": o.filed_on,
+        "state": o.state,
+        "open": o.state.is_open(),
+        "objection_mark": o.state.mark().0,
+        "suspended": o.state.mark().1,
+        "compare_due": o.compare_due,
+        "provider_due": o.provider_due,
+    });
+    if history {
+        v["history"] = serde_json::to_value(&o.history).unwrap_or_default();
+    }
+    v
+}
+
+fn notification_json(n: &Notification) -> serde_json::Value {
+    serde_json::json!({
+        "seq": n.seq,
+        "on": n.on,
+        "to": match &n.to {
+            Recipient::Subject(code) => format!("subject {}", code.masked()),
+            Recipient::Provider(p) => format!("provider {p}"),
+        },
+        "objection": n.objection,
+        "record_id": n.record_id,
+        "message": n.message,
+        "acked_on": n.acked_on,
+    })
+}
+
+fn print(v: &serde_json::Value) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    serde_json::to_writer(&mut out, v)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+pub fn objection(data_dir: &Path, today: Date, action: ObjectionAction) -> anyhow::Result<i32> {
+    let store = super::open_existing_store(data_dir)?;
+    let done = match action {
+        ObjectionAction::File {
+            subject,
+            record,
+            ground,
+        } => {
+            let Some(code) = super::query::parse_code(&subject, today) else {
+                return Ok(1);
+            };
+            let ground = match ground {
+                GroundArg::Error => Ground::ErrorOrOmission,
+                GroundArg::Privacy => Ground::TradeSecretOrPrivacy,
+                GroundArg::PastPeriod => Ground::PastQueryPeriod,
+            };
+            store.file_objection(&code, record, ground, today)?
+        }
+        ObjectionAction::Compare { id } => store.compare_objection(id, today)?,
+        ObjectionAction::Respond { id, upheld, .. } => {
+            store.respond_objection(id, upheld, today)?
+        }
+        ObjectionAction::Dispute { id } => store.dispute_objection(id, today)?,
+        ObjectionAction::List => {
+            for o in store.objections()? {
+                print(&objection_json(&o, false))?;
+            }
+            return Ok(0);
+        }
+        ObjectionAction::Show { id } => match store.objection(id)? {
+            Some(o) => o,
+            None => {
+                eprintln!("credstore: no objection {id}");
+                return Ok(1);
+            }
+        },
+    };
+    print(&objection_json(&done, true))?;
+    Ok(0)
+}
+
+pub fn notifications(
+    data_dir: &Path,
+    today: Date,
+    action: NotificationAction,
+) -> anyhow::Result<i32> {
+    let store = super::open_existing_store(data_dir)?;
+    match action {
+        NotificationAction::List { pending } => {
+            for n in store.notifications()? {
+                if !pending || n.acked_on.is_none() {
+                    print(&notification_json(&n))?;
+                }
+            }
+        }
+        NotificationAction::Ack { seq } => {
+            let n = store.ack_notification(seq, today)?;
+            print(&notification_json(&n))?;
+        }
+    }
+    Ok(0)
+}
+
+pub fn process_due(data_dir: &Path, today: Date) -> anyhow::Result<i32> {
+    let store = super::open_existing_store(data_dir)?;
+    let report = store.process_due(today)?;
+    println!(
+        "process-due {today}: {} objection(s) past the provider's deadline, record(s) suspended: {:?}",
+        report.suspended.len(),
+        report.suspended
+    );
+    Ok(0)
+}
