@@ -116,6 +116,24 @@ pub struct EntryFacts<'a> {
     pub collected_on: Date,
 }
 
+/// An unknown item as a refusal may show it: quoted when shaped like a catalog code (at most
+/// 40 upper-case letters, digits and hyphens, starting with a letter, with a hyphen); otherwise
+/// not at all, because a value put in the wrong field may be a person's number, a name, or
+/// control characters, and refusals go to reports and reject files (found by fuzzing).
+fn shown_item(item: &str) -> String {
+    let shaped = item.len() <= 40
+        && item.starts_with(|c: char| c.is_ascii_uppercase())
+        && item.contains('-')
+        && item
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-');
+    if shaped {
+        format!("{item:?}")
+    } else {
+        "(not shown: not shaped like a catalog code)".to_string()
+    }
+}
+
 /// Why a record may not be collected. The text never repeats an item that names prohibited data.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -126,8 +144,9 @@ pub enum EntryRefusal {
         /// What it names.
         what: ProhibitedKind,
     },
-    /// No such item in the catalog.
-    #[error("item {item:?} is not in the catalog (Art. 15)")]
+    /// No such item in the catalog. The text shows the item only when it is shaped like a
+    /// catalog code (see [`shown_item`]).
+    #[error("item {} is not in the catalog (Art. 15)", shown_item(item))]
     UnknownItem {
         /// The code given.
         item: String,

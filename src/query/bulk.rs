@@ -187,13 +187,21 @@ impl Store {
                 Ok(())
             });
             for chunk in chunks_rx.iter() {
-                let answered: Result<Vec<(T, LineLog)>> = chunk
+                // Looked up in key order (neighbouring lookups share sled's upper tree nodes in
+                // the CPU caches), answered in input order.
+                let mut sorted: Vec<(usize, InputLine)> = chunk.into_iter().enumerate().collect();
+                sorted.sort_unstable_by(|a, b| a.1.code.cmp(&b.1.code));
+                let answered: Result<Vec<(usize, T, LineLog)>> = sorted
                     .into_par_iter()
-                    .map(|line| {
+                    .map(|(i, line)| {
                         let (answer, log) = self.bulk_line(line, &base, request)?;
-                        Ok((map(answer), log))
+                        Ok((i, map(answer), log))
                     })
                     .collect();
+                let answered = answered.map(|mut a| {
+                    a.sort_unstable_by_key(|(i, _, _)| *i);
+                    a.into_iter().map(|(_, t, log)| (t, log)).collect::<Vec<_>>()
+                });
                 let answered = match answered {
                     Ok(a) => a,
                     Err(e) => {
