@@ -36,7 +36,7 @@ fn input(store: &credstore::Store, subjects: u64) -> String {
                     &mut rng,
                     "310109",
                     credstore::domain::date::Date::from_ymd(
-                        1960 + (i % 40) as i32,
+                        1960 + (i % 40),
                         1 + (i % 12) as u32,
                         1 + (i % 28) as u32,
                     )
