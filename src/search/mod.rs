@@ -1,7 +1,8 @@
 //! Search: a tantivy index on subject names and codes, derived from the store.
 //!
-//! One document per subject: its code (exact), code prefixes of 6+ characters (from the start,
-//! from the region for a USCC, and of the embedded organisation code), its names (current and
+//! One document per subject: its code (exact), its code prefixes of 6, 8 and 10 characters (and
+//! of 6 and 8 of a USCC's region part; other lengths are answered from these, or from term
+//! ranges: see `tiers`), a USCC's region part and organisation code whole, its names (current and
 //! former) as unigram and bigram terms with positions (see [`analyzer`]), the exact-name key,
 //! kind, subject id, and a fast `rank` field (shorter names first, then subject id) that breaks
 //! ties deterministically.
