@@ -157,6 +157,59 @@ fn a_code_prefix_of_six_or_more_characters_finds_the_codes_with_it() -> TestResu
     Ok(())
 }
 
+/// Every length from 6 to 17 (indexed terms, the union of the terms one character longer, term
+/// ranges), from the start of a code, of a USCC's region part and of its organisation code:
+/// exactly the subjects with the prefix in one of those places.
+#[test]
+fn a_code_prefix_of_every_length_finds_exactly_the_codes_with_it() -> TestResult {
+    let (_tmp, store, subjects) = fixture()?;
+    let person = subjects
+        .iter()
+        .find(|s| s.code.kind() == SubjectKind::NaturalPerson)
+        .ok_or("a person")?;
+    let orgs: Vec<&Subject> = subjects
+        .iter()
+        .filter(|s| s.code.kind() == SubjectKind::Organization)
+        .take(3)
+        .collect();
+    let mut prefixes = Vec::new();
+    for n in 6..=17 {
+        prefixes.push(person.code.as_str()[..n].to_string());
+        for s in &orgs {
+            let c = s.code.as_str();
+            prefixes.push(c[..n].to_string());
+            if n <= 16 {
+                prefixes.push(c[2..2 + n].to_string());
+            }
+            if n <= 9 {
+                prefixes.push(c[8..8 + n].to_string());
+            }
+        }
+    }
+    for prefix in &prefixes {
+        let prefix = prefix.as_str();
+        let expected: BTreeSet<&str> = subjects
+            .iter()
+            .filter(|s| {
+                let c = s.code.as_str();
+                c.starts_with(prefix)
+                    || (s.code.kind() == SubjectKind::Organization
+                        && (c[2..].starts_with(prefix) || c[8..17].starts_with(prefix)))
+            })
+            .map(|s| s.code.as_str())
+            .collect();
+        assert!(!expected.is_empty(), "{prefix}");
+        let hits = store.search(Requester::Entitled, prefix, 100_000)?;
+        let got: BTreeSet<&str> = hits
+            .iter()
+            .filter(|h| h.matched == Matched::CodePrefix)
+            .map(|h| h.code.as_str())
+            .collect();
+        assert_eq!(expected, got, "{prefix}");
+    }
+    Ok(())
+}
+
 #[test]
 fn long_names_are_found_by_their_tail() -> TestResult {
     let (_tmp, store, subjects) = fixture()?;

@@ -1,7 +1,8 @@
 //! Search: a tantivy index on subject names and codes, derived from the store.
 //!
-//! One document per subject: its code (exact), code prefixes of 6+ characters (from the start,
-//! from the region for a USCC, and of the embedded organisation code), its names (current and
+//! One document per subject: its code (exact), its code prefixes of 6, 8 and 10 characters (and
+//! of 6 and 8 of a USCC's region part; other lengths are answered from these, or from term
+//! ranges: see `tiers`), a USCC's region part and organisation code whole, its names (current and
 //! former) as unigram and bigram terms with positions (see [`analyzer`]), the exact-name key,
 //! kind, subject id, and a fast `rank` field (shorter names first, then subject id) that breaks
 //! ties deterministically.
@@ -92,6 +93,7 @@ struct Fields {
     code: Field,
     code_prefix: Field,
     code_region: Field,
+    org_code: Field,
     grams: Field,
     name_exact: Field,
     name: Field,
@@ -119,6 +121,7 @@ fn schema() -> (Schema, Fields) {
         code: b.add_text_field("code", string.clone() | STORED),
         code_prefix: b.add_text_field("code_prefix", string.clone()),
         code_region: b.add_text_field("code_region", string.clone()),
+        org_code: b.add_text_field("org_code", string.clone()),
         grams: b.add_text_field("grams", grams),
         name_exact: b.add_text_field("name_exact", string),
         name: b.add_text_field("name", STORED),
@@ -394,6 +397,7 @@ impl SearchIndex {
         }
         if s.code.kind() == SubjectKind::Organization {
             doc.add_text(f.code_region, &code[2..]);
+            doc.add_text(f.org_code, &code[8..8 + ORG_CODE_LEN]);
         }
         for name in std::iter::once(&s.name).chain(&s.former_names) {
             doc.add_text(f.name_exact, analyzer::exact_key(name));
@@ -420,7 +424,7 @@ impl SearchIndex {
         let mut hits = Vec::new();
         let mut codes = Vec::new();
         let mut seen = HashSet::new();
-        for (matched, query) in self.tiers(text) {
+        for (matched, query) in self.tiers(&searcher, text)? {
             if hits.len() >= limit {
                 break;
             }
@@ -485,7 +489,11 @@ impl SearchIndex {
     }
 
     /// The queries of each tier that applies to `text`, best tier first.
-    fn tiers(&self, text: &str) -> Vec<(Matched, Box<dyn Query>)> {
+    fn tiers(
+        &self,
+        searcher: &tantivy::Searcher,
+        text: &str,
+    ) -> Result<Vec<(Matched, Box<dyn Query>)>> {
         let f = self.fields;
         let mut out: Vec<(Matched, Box<dyn Query>)> = Vec::new();
         let code_like: String = analyzer::normalize(text)
@@ -503,18 +511,27 @@ impl SearchIndex {
             out.push((Matched::Name, term_query(f.name_exact, &units.concat())));
         }
         if is_code_like && code_like.len() < 18 {
-            // Short prefixes (matched by up to most of the index) are indexed terms; longer ones
-            // match few codes and are term ranges [prefix, prefix + "~"), '~' sorting after
-            // every code character.
+            // Short prefixes (matched by up to most of the index) are indexed terms, of even
+            // lengths only: an odd length is the union of the indexed terms one character
+            // longer, looked up in the term dictionary. Longer prefixes match few codes and are
+            // term ranges [prefix, prefix + "~"), '~' sorting after every code character; so are
+            // organisation codes, nearly one per subject, indexed whole.
             let n = code_like.len();
             let mut parts: Vec<Box<dyn Query>> = Vec::new();
             if n <= PREFIX_MAX {
-                parts.push(term_query(f.code_prefix, &code_like));
+                if n % 2 == 0 {
+                    parts.push(term_query(f.code_prefix, &code_like));
+                } else {
+                    parts.extend(one_longer(searcher, f.code_prefix, &code_like)?);
+                }
             } else {
-                parts.push(prefix_query(f.code, &code_like));
+                parts.push(prefix_query(searcher, f.code, &code_like)?);
             }
             if n > REGION_PREFIX_MAX {
-                parts.push(prefix_query(f.code_region, &code_like));
+                parts.push(prefix_query(searcher, f.code_region, &code_like)?);
+            }
+            if n <= ORG_CODE_LEN {
+                parts.push(prefix_query(searcher, f.org_code, &code_like)?);
             }
             out.push((Matched::CodePrefix, Box::new(BooleanQuery::union(parts))));
         }
@@ -550,36 +567,103 @@ impl SearchIndex {
                 ));
             }
         }
-        out
+        Ok(out)
     }
 }
 
 /// Longest prefix of a whole code indexed as a term.
-const PREFIX_MAX: usize = 12;
+const PREFIX_MAX: usize = 10;
 /// Longest prefix of a USCC's region part (positions 3-18) indexed as a term.
-const REGION_PREFIX_MAX: usize = 10;
+const REGION_PREFIX_MAX: usize = 8;
+/// A USCC's organisation code: positions 9-17.
+const ORG_CODE_LEN: usize = 9;
 
-/// The code-prefix terms of a code: its prefixes of 6 to 12 characters; for a USCC also those of
-/// 6 to 10 characters of its region part (positions 3-18) and of 6 to 9 of its organisation
-/// code (positions 9-17, the whole of it at 9).
+/// The code-prefix terms of a code: its prefixes of 6, 8 and 10 characters; for a USCC also
+/// those of 6 and 8 characters of its region part (positions 3-18). (A USCC's organisation
+/// code is indexed whole, in its own field.)
 fn code_prefixes(code: &SubjectCode) -> Vec<&str> {
     let c = code.as_str();
-    let mut out: Vec<&str> = (6..=PREFIX_MAX).map(|n| &c[..n]).collect();
+    let mut out: Vec<&str> = (6..=PREFIX_MAX).step_by(2).map(|n| &c[..n]).collect();
     if code.kind() == SubjectKind::Organization {
-        out.extend((6..=REGION_PREFIX_MAX).map(|n| &c[2..2 + n]));
-        out.extend((6..=9).map(|n| &c[8..8 + n]));
+        out.extend((6..=REGION_PREFIX_MAX).step_by(2).map(|n| &c[2..2 + n]));
     }
     out.sort_unstable();
     out.dedup();
     out
 }
 
-fn prefix_query(field: Field, prefix: &str) -> Box<dyn Query> {
+/// Term queries for the terms of `field` that are `prefix` and one more code character, in any
+/// segment.
+fn one_longer(
+    searcher: &tantivy::Searcher,
+    field: Field,
+    prefix: &str,
+) -> Result<Vec<Box<dyn Query>>> {
+    let mut key = prefix.as_bytes().to_vec();
+    key.push(0);
+    let mut found: Vec<u8> = Vec::new();
+    for reader in searcher.segment_readers() {
+        let index = reader.inverted_index(field).map_err(search_error)?;
+        let terms = index.terms();
+        for c in (b'0'..=b'9').chain(b'A'..=b'Z') {
+            *key.last_mut().expect("a byte") = c;
+            if !found.contains(&c)
+                && terms
+                    .get(&key)
+                    .map_err(|e| Error::Search(e.to_string()))?
+                    .is_some()
+            {
+                found.push(c);
+            }
+        }
+    }
+    Ok(found
+        .into_iter()
+        .map(|c| term_query(field, &format!("{prefix}{}", c as char)))
+        .collect())
+}
+
+/// Terms of `field` in any segment expanded into a union of term queries, at most this many;
+/// past it, a term range.
+const EXPAND_MAX: usize = 64;
+
+/// The documents with a term of `field` starting with `prefix`: the terms [prefix, prefix +
+/// "~"), '~' sorting after every code character. A few terms (the usual case: these fields have
+/// about one term per document) are a union of term queries, read only as far as the first-N
+/// collector needs; more are a term range, which marks every match in a bitset first.
+fn prefix_query(
+    searcher: &tantivy::Searcher,
+    field: Field,
+    prefix: &str,
+) -> Result<Box<dyn Query>> {
     use std::ops::Bound;
-    Box::new(tantivy::query::RangeQuery::new(
-        Bound::Included(Term::from_field_text(field, prefix)),
-        Bound::Excluded(Term::from_field_text(field, &format!("{prefix}~"))),
-    ))
+    let end = format!("{prefix}~");
+    let mut found: BTreeSet<String> = BTreeSet::new();
+    'segments: for reader in searcher.segment_readers() {
+        let index = reader.inverted_index(field).map_err(search_error)?;
+        let mut terms = index
+            .terms()
+            .range()
+            .ge(prefix)
+            .lt(&end)
+            .into_stream()
+            .map_err(|e| Error::Search(e.to_string()))?;
+        while terms.advance() {
+            found.insert(String::from_utf8_lossy(terms.key()).into_owned());
+            if found.len() > EXPAND_MAX {
+                break 'segments;
+            }
+        }
+    }
+    if found.len() > EXPAND_MAX {
+        return Ok(Box::new(tantivy::query::RangeQuery::new(
+            Bound::Included(Term::from_field_text(field, prefix)),
+            Bound::Excluded(Term::from_field_text(field, &end)),
+        )));
+    }
+    Ok(Box::new(BooleanQuery::union(
+        found.into_iter().map(|t| term_query(field, &t)).collect(),
+    )))
 }
 
 fn term_query(field: Field, text: &str) -> Box<dyn Query> {
@@ -607,22 +691,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn prefixes_cover_start_region_and_organisation_code() {
+    fn prefixes_are_even_lengths_of_the_start_and_the_region_part() {
         let today = crate::domain::date::Date::parse("2026-11-27").unwrap();
         let org = SubjectCode::parse("91310115MA1K3BTP2B", today)
             .unwrap()
             .code;
         let p = code_prefixes(&org);
-        for want in [
-            "913101",
-            "91310115MA1K",
-            "310115",
-            "310115MA1K",
-            "MA1K3B",
-            "MA1K3BTP2",
-        ] {
-            assert!(p.contains(&want), "{want}");
-        }
-        assert!(p.iter().all(|x| (6..=PREFIX_MAX).contains(&x.len())));
+        assert_eq!(
+            p,
+            ["310115", "310115MA", "913101", "91310115", "91310115MA"]
+        );
     }
 }
