@@ -159,7 +159,7 @@ pub enum Status {
 }
 
 /// The answer to a single query.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Clone, PartialEq, Serialize)]
 pub struct Answer {
     /// The query-log entry that records this query.
     pub query_seq: u64,
@@ -177,6 +177,23 @@ pub struct Answer {
     pub records: Vec<ShownRecord>,
     /// What was withheld, counted by reason.
     pub withheld: Vec<WithheldCount>,
+}
+
+// NOTE: by hand: the code may be a person's ID number in full (for entitled askers); debug
+// output shows the answer's shape, never the number or the records' content.
+impl std::fmt::Debug for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Answer")
+            .field("query_seq", &self.query_seq)
+            .field("status", &self.status)
+            .field("refusal", &self.refusal)
+            .field(
+                "records",
+                &self.records.iter().map(|r| r.record_id).collect::<Vec<_>>(),
+            )
+            .field("withheld", &self.withheld)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The subject part of an answer.
