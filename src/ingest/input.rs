@@ -9,6 +9,11 @@ use std::io::{self, BufRead, Read};
 /// The most bytes one line (one record) may have.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
 
+/// The most bytes a CSV reader may gather for one row before the rest of its line is skipped:
+/// the line limit plus slack for the CSV reader's read-ahead (8 KiB), so that a row within
+/// [`MAX_LINE_BYTES`] never trips it. The row's exact length is checked after it is read.
+pub const MAX_CSV_ROW_READ: usize = MAX_LINE_BYTES + (64 << 10);
+
 /// How many bytes at the start of a file are looked at to guess its encoding.
 const SNIFF_BYTES: usize = 64 << 10;
 
@@ -90,6 +95,83 @@ impl<R: Read> Read for HashingReader<R> {
         let n = self.inner.read(buf)?;
         self.hasher.update(&buf[..n]);
         Ok(n)
+    }
+}
+
+/// Bounds what a CSV reader can buffer for one row. The CSV reader gathers a whole row in
+/// memory and has no limit of its own, so a 100 MB row would be held whole (and a larger one
+/// exhaust memory). Past `limit` bytes since the last [`RowBound::take_overflow`], the rest of
+/// the physical line is skipped (read and hashed, not passed on) and its newline passed on, so
+/// the CSV reader ends the row there and line numbers stay right; the row is then reported as
+/// too long. A row inside an unclosed quote runs on over the following lines, as it would
+/// anyway, but its memory stays bounded.
+pub struct RowBound<R> {
+    inner: R,
+    limit: usize,
+    since_mark: usize,
+    skipping: bool,
+    overflowed: bool,
+}
+
+impl<R: Read> RowBound<R> {
+    /// Passes at most `limit` bytes per row from `inner`.
+    pub fn new(inner: R, limit: usize) -> Self {
+        RowBound {
+            inner,
+            limit,
+            since_mark: 0,
+            skipping: false,
+            overflowed: false,
+        }
+    }
+
+    /// The wrapped reader.
+    pub fn get_ref(&self) -> &R {
+        &self.inner
+    }
+
+    /// The wrapped reader, given back.
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+
+    /// Starts counting for the next row; returns whether the row just read was cut short.
+    pub fn take_overflow(&mut self) -> bool {
+        self.since_mark = 0;
+        std::mem::take(&mut self.overflowed)
+    }
+}
+
+impl<R: Read> Read for RowBound<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        loop {
+            if self.skipping {
+                let n = self.inner.read(buf)?;
+                if n == 0 {
+                    return Ok(0);
+                }
+                if let Some(i) = buf[..n].iter().position(|&b| b == b'\n') {
+                    self.skipping = false;
+                    buf.copy_within(i..n, 0);
+                    self.since_mark = n - i;
+                    return Ok(n - i);
+                }
+                continue;
+            }
+            let room = self.limit.saturating_sub(self.since_mark);
+            if room == 0 {
+                self.skipping = true;
+                self.overflowed = true;
+                continue;
+            }
+            let want = buf.len().min(room);
+            let n = self.inner.read(&mut buf[..want])?;
+            self.since_mark += n;
+            return Ok(n);
+        }
     }
 }
 
@@ -184,6 +266,27 @@ mod tests {
         assert_eq!(r.next_line(&mut buf).unwrap(), Some((3, Line::Text)));
         assert_eq!(buf, b"cd");
         assert_eq!(r.next_line(&mut buf).unwrap(), None);
+    }
+
+    #[test]
+    fn csv_rows_are_bounded_and_the_newline_kept() {
+        let data = b"ab\n0123456789\ncd\n";
+        let mut r = RowBound::new(&data[..], 6);
+        let mut out = Vec::new();
+        let mut buf = [0u8; 4];
+        loop {
+            let n = r.read(&mut buf).unwrap();
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buf[..n]);
+            if out.ends_with(b"\n") && r.take_overflow() {
+                out.extend_from_slice(b"!");
+            }
+        }
+        // The "0" read ahead with the first row counts against the first row, hence the slack
+        // in MAX_CSV_ROW_READ.
+        assert_eq!(out, b"ab\n012\n!cd\n");
     }
 
     #[test]

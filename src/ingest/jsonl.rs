@@ -42,6 +42,10 @@ fn syntax_message(e: &serde_json::Error) -> String {
 /// A JSON value where a string is expected.
 enum Scalar {
     Text(String),
+    /// A JSON number, as its text: accepted only where the interface has a number
+    /// (`amount_fen`). Elsewhere it is refused: a large number goes through `f64` and comes out
+    /// rounded, so two numeric record ids could silently become one (found by fuzzing).
+    Number(String),
     Null,
     Bool,
     Nested,
@@ -61,13 +65,13 @@ impl<'de> Visitor<'de> for ScalarVisitor {
         Ok(Scalar::Text(v))
     }
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
-        Ok(Scalar::Text(v.to_string()))
+        Ok(Scalar::Number(v.to_string()))
     }
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
-        Ok(Scalar::Text(v.to_string()))
+        Ok(Scalar::Number(v.to_string()))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
-        Ok(Scalar::Text(v.to_string()))
+        Ok(Scalar::Number(v.to_string()))
     }
     fn visit_bool<E: de::Error>(self, _: bool) -> Result<Scalar, E> {
         Ok(Scalar::Bool)
@@ -138,7 +142,7 @@ impl<'de> Visitor<'de> for AttributesVisitor {
             match value {
                 Scalar::Text(v) => out.push((key, v)),
                 Scalar::Null => {}
-                Scalar::Bool | Scalar::Nested => {
+                Scalar::Number(_) | Scalar::Bool | Scalar::Nested => {
                     problem = Some(LineError::Field {
                         field: format!("{ATTRIBUTES}.{key}"),
                         reason: "must be a string".into(),
@@ -246,8 +250,11 @@ impl<'de> Visitor<'de> for LineVisitor {
             }
             match value {
                 Scalar::Text(v) if !v.trim().is_empty() => line.values[field as usize] = Some(v),
+                Scalar::Number(v) if field == Field::AmountFen => {
+                    line.values[field as usize] = Some(v)
+                }
                 Scalar::Text(_) | Scalar::Null => {}
-                Scalar::Bool | Scalar::Nested => {
+                Scalar::Number(_) | Scalar::Bool | Scalar::Nested => {
                     problem.get_or_insert(LineError::Field {
                         field: key.into_owned(),
                         reason: "must be a string".into(),

@@ -528,9 +528,10 @@ fn read_csv<R: Read, C: Consumer>(
     let mut rdr = ::csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
-        .from_reader(reader);
+        .from_reader(input::RowBound::new(reader, input::MAX_CSV_ROW_READ));
     let mut header: Option<csv::Header> = None;
-    let mut rows: Vec<(u64, ::csv::ByteRecord)> = Vec::new();
+    // `None`: the row was longer than the limit (its bytes were skipped, not kept).
+    let mut rows: Vec<(u64, Option<::csv::ByteRecord>)> = Vec::new();
     let mut hasher = Sha256::new();
     let mut record = ::csv::ByteRecord::new();
     let mut pipeline = Pipeline::default();
@@ -540,12 +541,19 @@ fn read_csv<R: Read, C: Consumer>(
             .map_err(|e| csv_error(&name, e))?;
         if more {
             let line_no = record.position().map_or(0, |p| p.line());
+            let too_long = rdr.get_mut().take_overflow()
+                || record.as_slice().len() + record.len() > input::MAX_LINE_BYTES;
+            let limit = input::MAX_LINE_BYTES;
+            let parsed_header = || match too_long {
+                true => Err(LineError::TooLong { limit }),
+                false => csv::Header::parse(&record, options.encoding),
+            };
             match &header {
-                None => match csv::Header::parse(&record, options.encoding) {
+                None => match parsed_header() {
                     Ok(h) => header = Some(h),
                     Err(e) => {
                         // A bad header refuses the file: one reject at line 1, no row read as data.
-                        let mut rest = rdr.into_inner();
+                        let mut rest = rdr.into_inner().into_inner();
                         std::io::copy(&mut rest, &mut std::io::sink())
                             .map_err(|e| io_error(&name, e))?;
                         let chunk = vec![(1, Err(LineError::Syntax(format!("header: {e}"))))];
@@ -553,6 +561,7 @@ fn read_csv<R: Read, C: Consumer>(
                         return sink.consume(chunk, [0; 32], Some(rest.digest()));
                     }
                 },
+                Some(_) if too_long => rows.push((line_no, None)),
                 Some(_) if record.iter().all(|c| c.iter().all(u8::is_ascii_whitespace)) => {}
                 Some(_) => {
                     for cell in record.iter() {
@@ -560,19 +569,22 @@ fn read_csv<R: Read, C: Consumer>(
                         hasher.update([0x1F]);
                     }
                     hasher.update([0x1E]);
-                    rows.push((line_no, std::mem::take(&mut record)));
+                    rows.push((line_no, Some(std::mem::take(&mut record))));
                 }
             }
         }
         if rows.len() >= options.chunk_lines || !more {
             let sha = std::mem::take(&mut hasher).finalize().into();
-            let file_sha = (!more).then(|| rdr.get_ref().digest());
+            let file_sha = (!more).then(|| rdr.get_ref().get_ref().digest());
             let h = header.as_ref();
-            let parse = |row: ::csv::ByteRecord| match h {
-                Some(h) => h
+            let parse = |row: Option<::csv::ByteRecord>| match (h, row) {
+                (_, None) => Err(LineError::TooLong {
+                    limit: input::MAX_LINE_BYTES,
+                }),
+                (Some(h), Some(row)) => h
                     .row(&row, options.encoding)
                     .and_then(|raw| validate::validate(raw, cx)),
-                None => Err(LineError::Syntax("no header row".into())),
+                (None, Some(_)) => Err(LineError::Syntax("no header row".into())),
             };
             pipeline.push(sink, std::mem::take(&mut rows), parse, sha, file_sha)?;
         }

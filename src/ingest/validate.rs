@@ -164,11 +164,24 @@ fn checked_text(text: &str, max_chars: usize, allow_newlines: bool) -> Result<St
     if text.chars().count() > max_chars {
         return Err(format!("is longer than {max_chars} characters"));
     }
-    let bad = |c: char| c.is_control() && !(allow_newlines && matches!(c, '\n' | '\t' | '\r'));
+    let bad = |c: char| {
+        (c.is_control() && !(allow_newlines && matches!(c, '\n' | '\t' | '\r')))
+            || is_bidi_control(c)
+    };
     if text.chars().any(bad) {
         return Err("contains control characters".to_string());
     }
     Ok(text.to_string())
+}
+
+/// Bidirectional formatting characters (U+202E and kin) are not `char::is_control`, but they
+/// reorder how the text around them is shown, so a name can be made to display as another:
+/// refused like control characters (found by the hostile-input corpus).
+fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+    )
 }
 
 fn short_text(line: &RawLine, field: Field) -> Result<Option<String>, LineError> {
