@@ -12,7 +12,7 @@ use crate::domain::code::SubjectCode;
 use crate::domain::date::Date;
 use crate::domain::objection::{Effects, Event, Ground, Objection};
 use crate::error::{Error, Result};
-use crate::store::lifecycle::{self, Notification, Recipient};
+use crate::store::lifecycle::{self, DeletionRequest, Notification, Recipient, Tombstone};
 use crate::Store;
 use serde::Serialize;
 
@@ -21,6 +21,8 @@ use serde::Serialize;
 pub struct DueReport {
     /// Objections whose provider missed its deadline: their records are now suspended.
     pub suspended: Vec<u64>,
+    /// Deletion requests carried out.
+    pub deleted: Vec<u64>,
 }
 
 impl Store {
@@ -110,8 +112,9 @@ impl Store {
         self.transition(id, Event::Dispute, today)
     }
 
-    /// The scheduler tick: applies every transition due as of `today` (providers' missed
-    /// deadlines become suspensions). Idempotent.
+    /// The scheduler tick: applies every transition due as of `today` — providers' missed
+    /// deadlines become suspensions, pending deletion requests are carried out (at the first
+    /// tick after receipt, so always by their due day when the tick runs daily). Idempotent.
     pub fn process_due(&self, today: Date) -> Result<DueReport> {
         let mut report = DueReport::default();
         for objection in self.objections()? {
@@ -120,7 +123,161 @@ impl Store {
                 report.suspended.push(objection.id);
             }
         }
+        for request in self.deletion_requests()? {
+            if request.done_on.is_none() && request.received_on <= today {
+                self.carry_out_deletion(request.id, today)?;
+                report.deleted.push(request.id);
+            }
+        }
         Ok(report)
+    }
+
+    /// A subject asks to delete records (Art. 27 ¶2): `records` names them (empty: every record
+    /// of the subject that may be deleted on request). Only commendation, volunteer and charity
+    /// records may be (the catalog marks them); others are listed in the request as refused, with
+    /// the reason. The deletion is due within the policy's working days; `at_once` carries it out
+    /// now, otherwise the scheduler tick does.
+    pub fn request_deletion(
+        &self,
+        subject: &SubjectCode,
+        records: &[u64],
+        today: Date,
+        at_once: bool,
+    ) -> Result<DeletionRequest> {
+        let stored = self.records(subject)?;
+        if stored.is_empty() {
+            return Err(Error::Invalid("no such subject".to_string()));
+        }
+        let deletable = |r: &crate::domain::record::Record| {
+            self.catalog()
+                .get(&r.current().content.item)
+                .is_some_and(|i| i.deletable_on_request)
+        };
+        let (mut accepted, mut refused) = (Vec::new(), Vec::new());
+        if records.is_empty() {
+            accepted.extend(
+                stored
+                    .iter()
+                    .filter(|r| deletable(r))
+                    .map(|r| r.record_id.0),
+            );
+        }
+        for &id in records {
+            match stored.iter().find(|r| r.record_id.0 == id) {
+                None => refused.push((id, "the subject has no such record".to_string())),
+                Some(r) if deletable(r) => accepted.push(id),
+                Some(r) => refused.push((
+                    id,
+                    format!(
+                        "item {} is not a commendation, volunteer or charity record; Art. 27 ¶2 allows deleting only those on request",
+                        r.current().content.item
+                    ),
+                )),
+            }
+        }
+        accepted.sort_unstable();
+        accepted.dedup();
+        let due_on = match self.policy().due(
+            crate::domain::policy::Deadline::DeletionOnRequest,
+            today,
+            self.calendar(),
+        ) {
+            Some(due) => due.map_err(|e| Error::Invalid(e.to_string()))?,
+            None => today,
+        };
+        let request = {
+            let _guard = self.registry_lock();
+            let mut counters = self.lifecycle_counters()?;
+            let id = counters.next_deletion_id.max(1);
+            counters.next_deletion_id = id + 1;
+            let request = DeletionRequest {
+                id,
+                subject: *subject,
+                received_on: today,
+                due_on,
+                records: accepted,
+                refused,
+                done_on: None,
+            };
+            let mut batch = sled::Batch::default();
+            lifecycle::put_deletion(&mut batch, &request);
+            lifecycle::put_counters(&mut batch, &counters);
+            self.tree().apply_batch(batch)?;
+            self.flush()?;
+            request
+        };
+        if at_once {
+            return self.carry_out_deletion(request.id, today);
+        }
+        Ok(request)
+    }
+
+    /// Carries out a deletion request: in one batch the records leave the subject (their content
+    /// is gone), tombstones keep what refuses a resubmission, the providers are notified and the
+    /// request is marked done. Idempotent.
+    pub fn carry_out_deletion(&self, id: u64, today: Date) -> Result<DeletionRequest> {
+        let _guard = self.registry_lock();
+        let mut request = lifecycle::deletion(self.tree(), id)?
+            .ok_or_else(|| Error::Invalid(format!("no deletion request {id}")))?;
+        if request.done_on.is_some() {
+            return Ok(request);
+        }
+        request.done_on = Some(today);
+        let mut counters = self.lifecycle_counters()?;
+        let mut tombstones = lifecycle::tombstones(self.tree(), &request.subject)?;
+        let done = self.rewrite_subject(&request.subject, |entry, batch| {
+            for column in entry.columns.iter_mut() {
+                let mut kept = Vec::with_capacity(column.len());
+                for record in column.drain(..) {
+                    if !request.records.contains(&record.record_id.0) {
+                        kept.push(record);
+                        continue;
+                    }
+                    let item = record.current().content.item.clone();
+                    lifecycle::put_notification(
+                        batch,
+                        &Notification {
+                            seq: counters.next_notification_seq,
+                            on: today,
+                            to: Recipient::Provider(record.provider.clone()),
+                            objection: None,
+                            record_id: record.record_id.0,
+                            message: format!(
+                                "record {:?} ({item}) deleted on the subject's request {} (Art. 27 ¶2)",
+                                record.provider_record_id, request.id
+                            ),
+                            acked_on: None,
+                        },
+                    );
+                    counters.next_notification_seq += 1;
+                    tombstones.push(Tombstone {
+                        record_id: record.record_id.0,
+                        provider: record.provider,
+                        provider_record_id: record.provider_record_id,
+                        item,
+                        deleted_on: today,
+                        request: request.id,
+                    });
+                }
+                *column = kept;
+            }
+            lifecycle::put_tombstones(batch, &request.subject, &tombstones);
+            lifecycle::put_deletion(batch, &request);
+            lifecycle::put_counters(batch, &counters);
+            Ok(())
+        })?;
+        if done.is_none() {
+            return Err(Error::Invalid(
+                "the subject is no longer stored".to_string(),
+            ));
+        }
+        self.note_tombstoned(&request.subject);
+        Ok(request)
+    }
+
+    /// Every deletion request, by id.
+    pub fn deletion_requests(&self) -> Result<Vec<DeletionRequest>> {
+        lifecycle::deletions(self.tree()).collect()
     }
 
     /// An objection by id.

@@ -125,6 +125,13 @@ pub enum Command {
         #[command(subcommand)]
         action: ObjectionAction,
     },
+    /// Deletion of commendation, volunteer and charity records on the subject's request
+    /// (Art. 27 ¶2).
+    Deletion {
+        /// What to do.
+        #[command(subcommand)]
+        action: DeletionAction,
+    },
     /// The outbox of notifications to subjects and providers.
     Notifications {
         /// What to do.
@@ -368,6 +375,25 @@ pub enum GroundArg {
     Privacy,
     /// Art. 28 (3): dishonesty information past its query period.
     PastPeriod,
+}
+
+/// `credstore deletion ...`.
+#[derive(Debug, Subcommand)]
+pub enum DeletionAction {
+    /// Records a subject's request; prints it (with any record refused and why).
+    Request {
+        /// The subject's code.
+        #[arg(long)]
+        subject: String,
+        /// A record to delete (repeatable); none means every deletable record.
+        #[arg(long = "record", value_name = "ID")]
+        records: Vec<u64>,
+        /// Carry it out now instead of at the next `process-due`.
+        #[arg(long)]
+        now: bool,
+    },
+    /// Lists deletion requests as JSON Lines.
+    List,
 }
 
 /// `credstore notifications ...`.

@@ -1,9 +1,9 @@
 //! `credstore objection ...`, `credstore notifications ...`, `credstore process-due`.
 
-use super::args::{GroundArg, NotificationAction, ObjectionAction};
+use super::args::{DeletionAction, GroundArg, NotificationAction, ObjectionAction};
 use credstore::domain::date::Date;
 use credstore::domain::objection::{Ground, Objection};
-use credstore::store::lifecycle::{Notification, Recipient};
+use credstore::store::lifecycle::{DeletionRequest, Notification, Recipient};
 use std::io::Write;
 use std::path::Path;
 
@@ -114,13 +114,51 @@ pub fn notifications(
     Ok(0)
 }
 
+fn deletion_json(d: &DeletionRequest) -> serde_json::Value {
+    serde_json::json!({
+        "id": d.id,
+        "subject": d.subject.masked(),
+        "received_on": d.received_on,
+        "due_on": d.due_on,
+        "records": d.records,
+        "refused": d.refused.iter().map(|(id, why)| serde_json::json!({"record_id": id, "reason": why})).collect::<Vec<_>>(),
+        "done_on": d.done_on,
+    })
+}
+
+pub fn deletion(data_dir: &Path, today: Date, action: DeletionAction) -> anyhow::Result<i32> {
+    let store = super::open_existing_store(data_dir)?;
+    match action {
+        DeletionAction::Request {
+            subject,
+            records,
+            now,
+        } => {
+            let Some(code) = super::query::parse_code(&subject, today) else {
+                return Ok(1);
+            };
+            let request = store.request_deletion(&code, &records, today, now)?;
+            print(&deletion_json(&request))?;
+            Ok(if request.refused.is_empty() { 0 } else { 1 })
+        }
+        DeletionAction::List => {
+            for d in store.deletion_requests()? {
+                print(&deletion_json(&d))?;
+            }
+            Ok(0)
+        }
+    }
+}
+
 pub fn process_due(data_dir: &Path, today: Date) -> anyhow::Result<i32> {
     let store = super::open_existing_store(data_dir)?;
     let report = store.process_due(today)?;
     println!(
-        "process-due {today}: {} objection(s) past the provider's deadline, record(s) suspended: {:?}",
+        "process-due {today}: {} objection(s) past the provider's deadline, record(s) suspended: {:?}; {} deletion request(s) carried out: {:?}",
         report.suspended.len(),
-        report.suspended
+        report.suspended,
+        report.deleted.len(),
+        report.deleted
     );
     Ok(0)
 }

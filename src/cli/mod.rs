@@ -75,6 +75,7 @@ pub fn run() -> i32 {
         Command::Requester { action } => registry::requester(&cli.data_dir, today, action),
         Command::Authorisation { action } => registry::authorisation(&cli.data_dir, today, action),
         Command::Objection { action } => lifecycle::objection(&cli.data_dir, today, action),
+        Command::Deletion { action } => lifecycle::deletion(&cli.data_dir, today, action),
         Command::Notifications { action } => lifecycle::notifications(&cli.data_dir, today, action),
         Command::ProcessDue => lifecycle::process_due(&cli.data_dir, today),
         Command::Audit { action } => match action {

@@ -79,6 +79,7 @@ const REFUSED: u64 = u64::MAX;
 struct Staged {
     seq: u64,
     file: u32,
+    line: u64,
     sub: Submission,
 }
 
@@ -158,6 +159,7 @@ impl Consumer for Stager<'_> {
                     let staged = Staged {
                         seq,
                         file: self.file,
+                        line,
                         sub,
                     };
                     self.subjects.push(staged).map_err(io)?;
@@ -346,6 +348,7 @@ impl Store {
                     chunk.map_err(io)?,
                     &decisions,
                     &mut summaries,
+                    &mut report,
                     counters.clone(),
                     options,
                 )?;
@@ -374,6 +377,7 @@ impl Store {
         chunk: Vec<Staged>,
         decisions: &[u64],
         summaries: &mut [FileSummary],
+        report: &mut IngestReport,
         counters: crate::store::meta::Counters,
         options: &IngestOptions,
     ) -> Result<crate::store::meta::Counters> {
@@ -381,7 +385,8 @@ impl Store {
             chunk.iter().map(|s| s.seq).min().unwrap_or(0),
             chunk.iter().map(|s| s.seq).max().unwrap_or(0),
         );
-        let mut writer = ChunkWriter::new(self.tree(), self.dicts(), counters, options.today);
+        let mut writer = ChunkWriter::new(self.tree(), self.dicts(), counters, options.today)
+            .with_tombstoned(self.tombstoned_subjects());
         writer.prefetch_subjects(chunk.iter().map(|s| &s.sub))?;
         for staged in chunk {
             let record_id = decisions[staged.seq as usize];
@@ -393,7 +398,19 @@ impl Store {
                 Outcome::Accepted => summary.accepted += 1,
                 Outcome::Duplicate => summary.duplicates += 1,
                 Outcome::NewVersion => summary.new_versions += 1,
-                Outcome::Refused(_) => summary.rejected += 1,
+                Outcome::Refused(reason) => {
+                    // A resubmission of a record deleted on request (the tombstone check).
+                    summary.rejected += 1;
+                    report.rejected += 1;
+                    let name = summary.file.clone();
+                    report.reject(
+                        options.max_rejects_kept,
+                        &name,
+                        staged.line,
+                        "refused",
+                        reason,
+                    );
+                }
             }
         }
         let info = ChunkInfo {

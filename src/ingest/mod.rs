@@ -374,7 +374,8 @@ impl Consumer for ChunkSink<'_> {
             self.store.dicts(),
             counters.clone(),
             self.options.today,
-        );
+        )
+        .with_tombstoned(self.store.tombstoned_subjects());
         let mut rejected_before = 0;
         self.report.lines += chunk.len() as u64;
         writer.prefetch(chunk.iter().filter_map(|(_, item)| item.as_ref().ok()))?;

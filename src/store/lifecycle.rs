@@ -30,6 +30,8 @@ pub struct LifecycleCounters {
     pub next_objection_id: u64,
     /// The next notification sequence number.
     pub next_notification_seq: u64,
+    /// The next deletion request id (from 1).
+    pub next_deletion_id: u64,
 }
 
 /// Who a notification is for.
@@ -114,5 +116,100 @@ pub fn notifications(tree: &sled::Tree) -> impl Iterator<Item = Result<Notificat
     tree.scan_prefix([NOTIFICATIONS]).map(|item| {
         let (k, v) = item?;
         codec::decode(&v, "notifications", &k)
+    })
+}
+
+/// Keyspace tag of deletion requests.
+pub const DELETIONS: u8 = b'd';
+/// Keyspace tag of tombstones (records deleted on request).
+pub const TOMBSTONES: u8 = b't';
+
+/// A subject's request to delete records (Art. 27 ¶2).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeletionRequest {
+    /// Its id.
+    pub id: u64,
+    /// The subject.
+    pub subject: SubjectCode,
+    /// The day it was received.
+    pub received_on: Date,
+    /// The day the deletion is due (the policy's working days after receipt).
+    pub due_on: Date,
+    /// The records to delete (those the request may delete).
+    pub records: Vec<u64>,
+    /// Records named in the request that may not be deleted on request, with the reason.
+    pub refused: Vec<(u64, String)>,
+    /// When the deletion was carried out.
+    pub done_on: Option<Date>,
+}
+
+/// What remains of a record deleted on request: enough to refuse its resubmission and to answer
+/// for the deletion, none of its content.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tombstone {
+    /// The record's id.
+    pub record_id: u64,
+    /// Its provider.
+    pub provider: String,
+    /// The provider's id for it.
+    pub provider_record_id: String,
+    /// Its catalog item.
+    pub item: String,
+    /// When it was deleted.
+    pub deleted_on: Date,
+    /// The request that deleted it.
+    pub request: u64,
+}
+
+fn tombstones_key(code: &SubjectCode) -> [u8; 19] {
+    let mut k = keys::subject(code);
+    k[0] = TOMBSTONES;
+    k
+}
+
+/// A deletion request by id.
+pub fn deletion(tree: &sled::Tree, id: u64) -> Result<Option<DeletionRequest>> {
+    let key = keys::sequenced(DELETIONS, id);
+    tree.get(key)?
+        .map(|v| codec::decode(&v, "deletions", &key))
+        .transpose()
+}
+
+/// Adds a deletion request to a batch.
+pub fn put_deletion(batch: &mut sled::Batch, d: &DeletionRequest) {
+    batch.insert(&keys::sequenced(DELETIONS, d.id), codec::encode(d));
+}
+
+/// Every deletion request, by id.
+pub fn deletions(tree: &sled::Tree) -> impl Iterator<Item = Result<DeletionRequest>> + '_ {
+    tree.scan_prefix([DELETIONS]).map(|item| {
+        let (k, v) = item?;
+        codec::decode(&v, "deletions", &k)
+    })
+}
+
+/// A subject's tombstones (empty when it has none).
+pub fn tombstones(tree: &sled::Tree, code: &SubjectCode) -> Result<Vec<Tombstone>> {
+    let key = tombstones_key(code);
+    match tree.get(key)? {
+        Some(v) => codec::decode(&v, "tombstones", &key),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// Replaces a subject's tombstones in a batch.
+pub fn put_tombstones(batch: &mut sled::Batch, code: &SubjectCode, t: &[Tombstone]) {
+    batch.insert(&tombstones_key(code), codec::encode(&t));
+}
+
+/// The codes of every subject with tombstones.
+pub fn tombstoned_subjects(tree: &sled::Tree) -> impl Iterator<Item = Result<SubjectCode>> + '_ {
+    tree.scan_prefix([TOMBSTONES]).map(|item| {
+        let (k, _) = item?;
+        SubjectCode::from_stored(&k[1..]).ok_or_else(|| crate::Error::Corrupt {
+            tree: "tombstones",
+            key: keys::describe(&k),
+            reason: "key does not hold a code".to_string(),
+        })
     })
 }

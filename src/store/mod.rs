@@ -87,6 +87,8 @@ pub struct Store {
     marked: RwLock<HashSet<SubjectCode>>,
     policy: Arc<crate::domain::policy::Policy>,
     calendar: Arc<crate::domain::calendar::WorkCalendar>,
+    /// Subjects with records deleted on request (few), so ingest checks tombstones only there.
+    tombstoned: RwLock<HashSet<SubjectCode>>,
 }
 
 /// The name of the one sled tree holding every keyspace.
@@ -123,6 +125,7 @@ impl Store {
         let query_head = query_log::head(&tree)?;
         let registry_counters = registry::counters(&tree)?;
         let marked = registry::marked_subjects(&tree).collect::<Result<HashSet<_>>>()?;
+        let tombstoned = lifecycle::tombstoned_subjects(&tree).collect::<Result<HashSet<_>>>()?;
         let store = Store {
             db,
             tree,
@@ -143,6 +146,7 @@ impl Store {
             calendar: options.calendar.unwrap_or_else(|| {
                 Arc::new(crate::domain::calendar::WorkCalendar::builtin().clone())
             }),
+            tombstoned: RwLock::new(tombstoned),
         };
         // The index may be behind the store (a crash between an ingest's flush and the index
         // commit): it catches up from the change log before anyone searches.
@@ -529,6 +533,70 @@ impl Store {
         }
         registry::put_marks(batch, code, &marks);
         Ok(!marks.is_empty())
+    }
+
+    /// Rewrites one subject's value under the writer lock: `change` edits the decoded subject and
+    /// may add its own keys to the batch; the subject is re-encoded (compressed with the newest
+    /// dictionary), a change-log entry names it, and everything is applied as one batch, flushed,
+    /// and the search index caught up. `None` if the subject is not stored.
+    pub(crate) fn rewrite_subject<R>(
+        &self,
+        code: &SubjectCode,
+        change: impl FnOnce(&mut subjects::SubjectEntry, &mut sled::Batch) -> Result<R>,
+    ) -> Result<Option<R>> {
+        {
+            let mut counters = self.writer();
+            let Some(mut entry) = subjects::get(&self.tree, &self.dicts, code)? else {
+                return Ok(None);
+            };
+            let mut batch = sled::Batch::default();
+            let out = change(&mut entry, &mut batch)?;
+            let plain = subjects::encode_plain(&entry);
+            let value = match self.dicts.newest() {
+                Some(dict) => match dict.compressor() {
+                    Ok(mut c) => crate::codec::compress(&plain, &dict, &mut c).unwrap_or(plain),
+                    Err(_) => plain,
+                },
+                None => plain,
+            };
+            batch.insert(&keys::subject(code), value);
+            let mut next = counters.clone();
+            let seq = next.next_change_seq;
+            next.next_change_seq += 1;
+            changelog::put(
+                &mut batch,
+                &changelog::ChangeEntry {
+                    seq,
+                    at_unix_ms: crate::ingest::now_unix_ms(),
+                    collection_seq: None,
+                    subjects: vec![*code],
+                },
+            );
+            meta::put_counters(&mut batch, &next);
+            self.tree.apply_batch(batch)?;
+            *counters = next;
+            self.flush()?;
+            Ok::<_, Error>(Some(out))
+        }
+        .and_then(|out| {
+            self.search.catch_up(self)?;
+            Ok(out)
+        })
+    }
+
+    /// The subjects that have records deleted on request.
+    pub(crate) fn tombstoned_subjects(&self) -> HashSet<SubjectCode> {
+        self.tombstoned
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    pub(crate) fn note_tombstoned(&self, code: &SubjectCode) {
+        self.tombstoned
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(*code);
     }
 
     /// Updates the in-memory set of marked subjects after a batch with marks was applied.

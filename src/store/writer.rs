@@ -75,6 +75,8 @@ pub struct ChunkWriter<'a> {
     buckets: HashMap<(String, u16), Vec<IndexEntry>>,
     dirty_buckets: BTreeSet<(String, u16)>,
     counts: ChunkCounts,
+    /// Subjects with records deleted on request (few): their resubmissions are refused.
+    tombstoned: std::collections::HashSet<SubjectCode>,
 }
 
 impl<'a> ChunkWriter<'a> {
@@ -95,7 +97,14 @@ impl<'a> ChunkWriter<'a> {
             buckets: HashMap::new(),
             dirty_buckets: BTreeSet::new(),
             counts: ChunkCounts::default(),
+            tombstoned: std::collections::HashSet::new(),
         }
+    }
+
+    /// The subjects that have records deleted on request (`Store::tombstoned_subjects`).
+    pub fn with_tombstoned(mut self, subjects: std::collections::HashSet<SubjectCode>) -> Self {
+        self.tombstoned = subjects;
+        self
     }
 
     /// Reads, in parallel and in key order, everything `apply` will need for these submissions
@@ -156,11 +165,9 @@ impl<'a> ChunkWriter<'a> {
 
     /// Applies one submission to the overlay.
     pub fn apply(&mut self, sub: Submission) -> Result<Outcome> {
-        let outcome = self.apply_inner(sub)?;
-        if matches!(outcome, Outcome::Refused(_)) {
-            self.count(&outcome);
-        }
-        Ok(outcome)
+        // NOTE: every outcome is counted once, where it is decided (the conflict check below,
+        // or `apply_decided`).
+        self.apply_inner(sub)
     }
 
     fn count(&mut self, outcome: &Outcome) {
@@ -180,7 +187,9 @@ impl<'a> ChunkWriter<'a> {
         let bucket = self.bucket(&bucket_key)?;
         if let Some(entry) = provider_index::find(bucket, &sub.provider_record_id) {
             if let Some(reason) = conflict(entry, &sub) {
-                return Ok(Outcome::Refused(reason));
+                let outcome = Outcome::Refused(reason);
+                self.count(&outcome);
+                return Ok(outcome);
             }
             let record_id = entry.record_id;
             return self.apply_decided(sub, record_id);
@@ -229,6 +238,17 @@ impl<'a> ChunkWriter<'a> {
         // file, must not re-add superseded content as a new version.
         if stored == Some(true) {
             return Ok(Outcome::Duplicate);
+        }
+        // A record the subject had deleted (Art. 27 ¶2) is not collected again: the provider
+        // index still names it, the subject no longer holds it, and its tombstone says why.
+        if stored.is_none() && self.tombstoned.contains(&sub.subject) {
+            let tombstones = super::lifecycle::tombstones(self.tree, &sub.subject)?;
+            if let Some(t) = tombstones.iter().find(|t| t.record_id == record_id.0) {
+                return Ok(Outcome::Refused(format!(
+                    "record {:?} was deleted on the subject's request on {} (Art. 27 ¶2); it is not collected again",
+                    sub.provider_record_id, t.deleted_on
+                )));
+            }
         }
         self.touch_subject(sub.subject, &sub.content.subject_name, sub.kind)?;
         let (collected_on, collection_seq) = (self.collected_on, self.counters.next_collection_seq);
