@@ -61,6 +61,20 @@ pub struct BulkRequest {
     pub input: BulkInput,
 }
 
+impl BulkRequest {
+    /// The agency as an asker, presenting `authorisation` if any.
+    fn asker(&self, authorisation: Option<u64>) -> Asker {
+        Asker::Registered(Registered {
+            requester: self.agency.clone(),
+            role: RoleName::Agency,
+            operator: self.operator.clone(),
+            purpose: self.purpose.clone(),
+            matter: None,
+            authorisation,
+        })
+    }
+}
+
 /// One input line's answer.
 #[derive(Clone, PartialEq, Serialize)]
 pub struct BulkLine {
@@ -159,14 +173,7 @@ impl Store {
         S: FnMut(T) -> std::io::Result<()> + Send,
     {
         use rayon::prelude::*;
-        let asker = Asker::Registered(Registered {
-            requester: request.agency.clone(),
-            role: RoleName::Agency,
-            operator: request.operator.clone(),
-            purpose: request.purpose.clone(),
-            matter: None,
-            authorisation: None,
-        });
+        let asker = request.asker(None);
         let options = QueryOptions::new(request.today);
         let mut entry = super::log_entry(&asker, QueryKind::Bulk, request.today);
         let base = match self.resolve(&asker, None, &options)? {
@@ -322,17 +329,11 @@ impl Store {
             Some(text) => {
                 let refusal = match text.parse::<u64>() {
                     Err(_) => Err(Refusal::UnknownAuthorisation),
-                    Ok(id) => {
-                        let asker = Asker::Registered(Registered {
-                            requester: request.agency.clone(),
-                            role: RoleName::Agency,
-                            operator: request.operator.clone(),
-                            purpose: request.purpose.clone(),
-                            matter: None,
-                            authorisation: Some(id),
-                        });
-                        self.resolve(&asker, Some(&code), &QueryOptions::new(request.today))?
-                    }
+                    Ok(id) => self.resolve(
+                        &request.asker(Some(id)),
+                        Some(&code),
+                        &QueryOptions::new(request.today),
+                    )?,
                 };
                 match refusal {
                     Ok(r) => {
