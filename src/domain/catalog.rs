@@ -145,7 +145,7 @@ pub enum EntryRefusal {
         what: ProhibitedKind,
     },
     /// No such item in the catalog. The text shows the item only when it is shaped like a
-    /// catalog code (see [`shown_item`]).
+    /// catalog code (see `shown_item`).
     #[error("item {} is not in the catalog (Art. 15)", shown_item(item))]
     UnknownItem {
         /// The code given.
