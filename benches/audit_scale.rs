@@ -16,16 +16,10 @@ use credstore::{Store, StoreOptions};
 use std::time::Instant;
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if args.iter().any(|a| a == "--list") {
+    if common::listing() {
         return;
     }
-    let entries: u64 = args
-        .iter()
-        .position(|a| a == "--entries")
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
+    let entries = common::arg_u64("--entries").unwrap_or(1_000_000);
     let data = common::dataset(20_000);
     let dir = data.with_file_name(format!("audit-q{entries}-v1"));
     let done = dir.join(".complete");

@@ -15,17 +15,11 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use std::time::Instant;
 
 fn main() {
-    let mut subjects = common::subjects(100_000);
-    let args: Vec<String> = std::env::args().collect();
-    if let Some(i) = args.iter().position(|a| a == "--subjects") {
-        if let Some(n) = args.get(i + 1).and_then(|v| v.parse().ok()) {
-            subjects = n;
-        }
-    }
-    if args.iter().any(|a| a == "--list") {
-        // `cargo bench -- --list` probes every bench target; there is nothing to list here.
+    if common::listing() {
         return;
     }
+    let subjects = common::arg_u64("--subjects").unwrap_or(common::subjects(100_000));
+    let args: Vec<String> = std::env::args().collect();
     let data = common::dataset(subjects);
     let rss_before = common::peak_rss_mib().unwrap_or(0);
     let dir = tempfile::tempdir().expect("tempdir");

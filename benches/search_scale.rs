@@ -17,26 +17,11 @@ use credstore::Store;
 use std::time::Instant;
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    if args.iter().any(|a| a == "--list") {
+    if common::listing() {
         return;
     }
-    let mut subjects = common::subjects(100_000);
-    if let Some(i) = args.iter().position(|a| a == "--subjects") {
-        if let Some(n) = args.get(i + 1).and_then(|v| v.parse().ok()) {
-            subjects = n;
-        }
-    }
-    let data = common::dataset(subjects);
-    let store_dir = data.with_file_name(format!("store-s{subjects}-v1"));
-    let done = store_dir.join(".complete");
-    if !done.exists() {
-        let _ = std::fs::remove_dir_all(&store_dir);
-        let store = Store::open(&store_dir).expect("open");
-        common::bulk_all_with(&store, &data, true);
-        drop(store);
-        std::fs::write(&done, b"").expect("mark");
-    }
+    let subjects = common::arg_u64("--subjects").unwrap_or(common::subjects(100_000));
+    let store_dir = common::cached_store(subjects);
     let store = Store::open(&store_dir).expect("open");
     let cpu = cpu_seconds();
     let started = Instant::now();

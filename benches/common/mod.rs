@@ -81,6 +81,18 @@ pub fn bulk_all_with(store: &credstore::Store, dir: &Path, defer_index: bool) ->
     report.accepted
 }
 
+/// The number after `flag` on the bench's command line (`-- --subjects 1000000`), if given.
+pub fn arg_u64(flag: &str) -> Option<u64> {
+    let args: Vec<String> = std::env::args().collect();
+    let i = args.iter().position(|a| a == flag)?;
+    args.get(i + 1)?.parse().ok()
+}
+
+/// Whether `cargo bench -- --list` is probing the bench targets (nothing to run then).
+pub fn listing() -> bool {
+    std::env::args().any(|a| a == "--list")
+}
+
 /// A store holding the generated dataset for `subjects` (bulk-loaded, search index built),
 /// built once and cached under `target/bench-data/store-s{N}-v1` (the same cache
 /// `search_scale` uses).

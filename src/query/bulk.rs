@@ -10,7 +10,7 @@
 //! leaves one query-log entry listing every valid code asked, in input order, and the records
 //! returned (the entry grows with the input: 18 bytes a code).
 
-use super::model::{Refusal, Role};
+use super::model::Refusal;
 use super::{
     Asker, QueryOptions, Registered, Resolved, RoleName, ShownRecord, Status, SubjectSummary,
     WithheldCount,
@@ -460,9 +460,4 @@ fn read_input<R: BufRead>(
         let _ = chunks.send(chunk);
     }
     Ok(())
-}
-
-/// Whether a registered requester may use the bulk port (used by the CLI to explain).
-pub fn may_bulk(role: &Role) -> std::result::Result<(), Refusal> {
-    super::bulk_access(role)
 }
