@@ -101,6 +101,19 @@ pub fn compress(
     Ok(out)
 }
 
+/// `plain` compressed with `dictionary`, or `plain` itself when no compressor could be made or
+/// compression failed (a plain value is always readable: `plain` below passes it through).
+pub fn compress_or_plain(
+    plain: Vec<u8>,
+    dictionary: &Dictionary,
+    compressor: Option<&mut zstd::bulk::Compressor<'_>>,
+) -> Vec<u8> {
+    match compressor {
+        Some(c) => compress(&plain, dictionary, c).unwrap_or(plain),
+        None => plain,
+    }
+}
+
 /// The plain framed value of a stored value: itself, or decompressed with the dictionary it
 /// names (`dictionary` looks one up by id).
 pub fn plain<'v>(

@@ -55,8 +55,5 @@ pub fn put(batch: &mut sled::Batch, entry: &CollectionEntry) -> [u8; 32] {
 
 /// Every entry, in order.
 pub fn scan(tree: &sled::Tree) -> impl Iterator<Item = Result<CollectionEntry>> + '_ {
-    tree.scan_prefix([keys::COLLECTION_LOG]).map(|item| {
-        let (k, v) = item?;
-        codec::decode(&v, "collection_log", &k)
-    })
+    super::kv::scan(tree, keys::COLLECTION_LOG, "collection_log")
 }

@@ -65,11 +65,7 @@ pub struct Notification {
 
 /// The counters (zero for a new store).
 pub fn counters(tree: &sled::Tree) -> Result<LifecycleCounters> {
-    let key = keys::meta(COUNTERS_KEY);
-    match tree.get(&key)? {
-        Some(v) => codec::decode(&v, "meta", &key),
-        None => Ok(LifecycleCounters::default()),
-    }
+    Ok(super::kv::get(tree, &keys::meta(COUNTERS_KEY), "meta")?.unwrap_or_default())
 }
 
 /// Adds the counters to a batch.
@@ -79,10 +75,7 @@ pub fn put_counters(batch: &mut sled::Batch, c: &LifecycleCounters) {
 
 /// An objection by id.
 pub fn objection(tree: &sled::Tree, id: u64) -> Result<Option<Objection>> {
-    let key = keys::sequenced(OBJECTIONS, id);
-    tree.get(key)?
-        .map(|v| codec::decode(&v, "objections", &key))
-        .transpose()
+    super::kv::get(tree, &keys::sequenced(OBJECTIONS, id), "objections")
 }
 
 /// Adds an objection to a batch.
@@ -92,10 +85,7 @@ pub fn put_objection(batch: &mut sled::Batch, o: &Objection) {
 
 /// Every objection, by id.
 pub fn objections(tree: &sled::Tree) -> impl Iterator<Item = Result<Objection>> + '_ {
-    tree.scan_prefix([OBJECTIONS]).map(|item| {
-        let (k, v) = item?;
-        codec::decode(&v, "objections", &k)
-    })
+    super::kv::scan(tree, OBJECTIONS, "objections")
 }
 
 /// Adds a notification to a batch.
@@ -105,18 +95,12 @@ pub fn put_notification(batch: &mut sled::Batch, n: &Notification) {
 
 /// A notification by sequence number.
 pub fn notification(tree: &sled::Tree, seq: u64) -> Result<Option<Notification>> {
-    let key = keys::sequenced(NOTIFICATIONS, seq);
-    tree.get(key)?
-        .map(|v| codec::decode(&v, "notifications", &key))
-        .transpose()
+    super::kv::get(tree, &keys::sequenced(NOTIFICATIONS, seq), "notifications")
 }
 
 /// Every notification, oldest first.
 pub fn notifications(tree: &sled::Tree) -> impl Iterator<Item = Result<Notification>> + '_ {
-    tree.scan_prefix([NOTIFICATIONS]).map(|item| {
-        let (k, v) = item?;
-        codec::decode(&v, "notifications", &k)
-    })
+    super::kv::scan(tree, NOTIFICATIONS, "notifications")
 }
 
 /// Keyspace tag of deletion requests.
@@ -169,10 +153,7 @@ fn tombstones_key(code: &SubjectCode) -> [u8; 19] {
 
 /// A deletion request by id.
 pub fn deletion(tree: &sled::Tree, id: u64) -> Result<Option<DeletionRequest>> {
-    let key = keys::sequenced(DELETIONS, id);
-    tree.get(key)?
-        .map(|v| codec::decode(&v, "deletions", &key))
-        .transpose()
+    super::kv::get(tree, &keys::sequenced(DELETIONS, id), "deletions")
 }
 
 /// Adds a deletion request to a batch.
@@ -182,19 +163,12 @@ pub fn put_deletion(batch: &mut sled::Batch, d: &DeletionRequest) {
 
 /// Every deletion request, by id.
 pub fn deletions(tree: &sled::Tree) -> impl Iterator<Item = Result<DeletionRequest>> + '_ {
-    tree.scan_prefix([DELETIONS]).map(|item| {
-        let (k, v) = item?;
-        codec::decode(&v, "deletions", &k)
-    })
+    super::kv::scan(tree, DELETIONS, "deletions")
 }
 
 /// A subject's tombstones (empty when it has none).
 pub fn tombstones(tree: &sled::Tree, code: &SubjectCode) -> Result<Vec<Tombstone>> {
-    let key = tombstones_key(code);
-    match tree.get(key)? {
-        Some(v) => codec::decode(&v, "tombstones", &key),
-        None => Ok(Vec::new()),
-    }
+    Ok(super::kv::get(tree, &tombstones_key(code), "tombstones")?.unwrap_or_default())
 }
 
 /// Replaces a subject's tombstones in a batch.

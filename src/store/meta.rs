@@ -68,11 +68,7 @@ pub fn check_or_init(tree: &sled::Tree) -> Result<()> {
 
 /// Reads the counters (zero for a new store).
 pub fn load_counters(tree: &sled::Tree) -> Result<Counters> {
-    let key = keys::meta(COUNTERS_KEY);
-    match tree.get(&key)? {
-        Some(v) => codec::decode(&v, "meta", &key),
-        None => Ok(Counters::default()),
-    }
+    Ok(super::kv::get(tree, &keys::meta(COUNTERS_KEY), "meta")?.unwrap_or_default())
 }
 
 /// Adds the counters to a batch.

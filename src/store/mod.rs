@@ -11,6 +11,7 @@ pub mod changelog;
 pub mod collection_log;
 pub mod dictionaries;
 pub mod keys;
+mod kv;
 pub mod lifecycle;
 pub mod meta;
 pub mod provider_index;
@@ -553,10 +554,9 @@ impl Store {
             let out = change(&mut entry, &mut batch)?;
             let plain = subjects::encode_plain(&entry);
             let value = match self.dicts.newest() {
-                Some(dict) => match dict.compressor() {
-                    Ok(mut c) => crate::codec::compress(&plain, &dict, &mut c).unwrap_or(plain),
-                    Err(_) => plain,
-                },
+                Some(dict) => {
+                    crate::codec::compress_or_plain(plain, &dict, dict.compressor().ok().as_mut())
+                }
                 None => plain,
             };
             batch.insert(&keys::subject(code), value);

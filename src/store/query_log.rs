@@ -148,11 +148,7 @@ pub struct QueryLogHead {
 
 /// The head (zero for a new store).
 pub fn head(tree: &sled::Tree) -> Result<QueryLogHead> {
-    let key = keys::meta(HEAD_KEY);
-    match tree.get(&key)? {
-        Some(v) => codec::decode(&v, "meta", &key),
-        None => Ok(QueryLogHead::default()),
-    }
+    Ok(super::kv::get(tree, &keys::meta(HEAD_KEY), "meta")?.unwrap_or_default())
 }
 
 /// Appends `entry` after `head` in one atomic batch (entry and new head); returns the new head.
@@ -183,10 +179,7 @@ pub fn raw(tree: &sled::Tree) -> impl Iterator<Item = Result<(sled::IVec, sled::
 
 /// Entry `seq`.
 pub fn get(tree: &sled::Tree, seq: u64) -> Result<Option<QueryLogEntry>> {
-    let key = keys::sequenced(QUERY_LOG, seq);
-    tree.get(key)?
-        .map(|v| codec::decode(&v, "query_log", &key))
-        .transpose()
+    super::kv::get(tree, &keys::sequenced(QUERY_LOG, seq), "query_log")
 }
 
 /// Entries from `from` on, in order.
@@ -209,10 +202,7 @@ fn who_key(code: &SubjectCode, seq: u64) -> [u8; 27] {
 /// Brings the who-queried index up to the log's end. The caller serialises calls.
 pub fn catch_up_who_queried(tree: &sled::Tree) -> Result<()> {
     let key = keys::meta(WHO_KEY);
-    let mut next: u64 = match tree.get(&key)? {
-        Some(v) => codec::decode(&v, "meta", &key)?,
-        None => 0,
-    };
+    let mut next: u64 = super::kv::get(tree, &key, "meta")?.unwrap_or(0);
     let mut batch = sled::Batch::default();
     let mut pending = 0usize;
     for entry in since(tree, next) {

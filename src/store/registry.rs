@@ -61,10 +61,7 @@ fn marks_key(code: &SubjectCode) -> [u8; 19] {
 
 /// A requester by id.
 pub fn requester(tree: &sled::Tree, id: &str) -> Result<Option<Requester>> {
-    let key = requester_key(id);
-    tree.get(&key)?
-        .map(|v| codec::decode(&v, "requesters", &key))
-        .transpose()
+    super::kv::get(tree, &requester_key(id), "requesters")
 }
 
 /// Writes a requester (new or updated).
@@ -74,18 +71,12 @@ pub fn put_requester(batch: &mut sled::Batch, requester: &Requester) {
 
 /// Every requester, by id.
 pub fn requesters(tree: &sled::Tree) -> impl Iterator<Item = Result<Requester>> + '_ {
-    tree.scan_prefix([REQUESTERS]).map(|item| {
-        let (k, v) = item?;
-        codec::decode(&v, "requesters", &k)
-    })
+    super::kv::scan(tree, REQUESTERS, "requesters")
 }
 
 /// An authorisation by id.
 pub fn authorisation(tree: &sled::Tree, id: u64) -> Result<Option<Authorisation>> {
-    let key = keys::sequenced(AUTHORISATIONS, id);
-    tree.get(key)?
-        .map(|v| codec::decode(&v, "authorisations", &key))
-        .transpose()
+    super::kv::get(tree, &keys::sequenced(AUTHORISATIONS, id), "authorisations")
 }
 
 /// Writes an authorisation (new or updated).
@@ -95,19 +86,12 @@ pub fn put_authorisation(batch: &mut sled::Batch, a: &Authorisation) {
 
 /// Every authorisation, by id.
 pub fn authorisations(tree: &sled::Tree) -> impl Iterator<Item = Result<Authorisation>> + '_ {
-    tree.scan_prefix([AUTHORISATIONS]).map(|item| {
-        let (k, v) = item?;
-        codec::decode(&v, "authorisations", &k)
-    })
+    super::kv::scan(tree, AUTHORISATIONS, "authorisations")
 }
 
 /// The registry counters (zero for a new store).
 pub fn counters(tree: &sled::Tree) -> Result<RegistryCounters> {
-    let key = keys::meta(COUNTERS_KEY);
-    match tree.get(&key)? {
-        Some(v) => codec::decode(&v, "meta", &key),
-        None => Ok(RegistryCounters::default()),
-    }
+    Ok(super::kv::get(tree, &keys::meta(COUNTERS_KEY), "meta")?.unwrap_or_default())
 }
 
 /// Adds the registry counters to a batch.
@@ -117,11 +101,7 @@ pub fn put_counters(batch: &mut sled::Batch, c: &RegistryCounters) {
 
 /// A subject's record marks (empty when it has none).
 pub fn marks(tree: &sled::Tree, code: &SubjectCode) -> Result<Vec<RecordMark>> {
-    let key = marks_key(code);
-    match tree.get(key)? {
-        Some(v) => codec::decode(&v, "marks", &key),
-        None => Ok(Vec::new()),
-    }
+    Ok(super::kv::get(tree, &marks_key(code), "marks")?.unwrap_or_default())
 }
 
 /// Replaces a subject's record marks; none removes the key.

@@ -413,11 +413,8 @@ impl<'a> ChunkWriter<'a> {
             Some(dict) => plain
                 .into_par_iter()
                 .map_init(
-                    || dict.compressor(),
-                    |c, value| match c {
-                        Ok(c) => crate::codec::compress(&value, dict, c).unwrap_or(value),
-                        Err(_) => value,
-                    },
+                    || dict.compressor().ok(),
+                    |c, value| crate::codec::compress_or_plain(value, dict, c.as_mut()),
                 )
                 .collect(),
             None => plain,
