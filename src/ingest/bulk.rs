@@ -164,12 +164,14 @@ impl Consumer for Stager<'_> {
                     };
                     self.subjects.push(staged).map_err(io)?;
                 }
-                Err(e) => {
-                    self.summary.rejected += 1;
-                    self.report.rejected += 1;
-                    self.report
-                        .reject(self.max_rejects, &self.name, line, e.kind(), e.to_string());
-                }
+                Err(e) => refuse(
+                    self.summary,
+                    self.report,
+                    self.max_rejects,
+                    line,
+                    e.kind(),
+                    e.to_string(),
+                ),
             }
         }
         if let Some(sha) = file_sha256 {
@@ -284,19 +286,14 @@ impl Store {
             for (item, decision) in group.drain(..).zip(pass.bucket(&provider, bucket, &lines)?) {
                 match decision {
                     Decision::Record(id) => decisions[item.seq as usize] = id.0,
-                    Decision::Conflict(reason) => {
-                        let summary = &mut summaries[item.file as usize];
-                        summary.rejected += 1;
-                        report.rejected += 1;
-                        let name = summary.file.clone();
-                        report.reject(
-                            options.max_rejects_kept,
-                            &name,
-                            item.line,
-                            "conflict",
-                            reason,
-                        );
-                    }
+                    Decision::Conflict(reason) => refuse(
+                        &mut summaries[item.file as usize],
+                        report,
+                        options.max_rejects_kept,
+                        item.line,
+                        "conflict",
+                        reason,
+                    ),
                 }
             }
             Ok(())
@@ -398,19 +395,15 @@ impl Store {
                 Outcome::Accepted => summary.accepted += 1,
                 Outcome::Duplicate => summary.duplicates += 1,
                 Outcome::NewVersion => summary.new_versions += 1,
-                Outcome::Refused(reason) => {
-                    // A resubmission of a record deleted on request (the tombstone check).
-                    summary.rejected += 1;
-                    report.rejected += 1;
-                    let name = summary.file.clone();
-                    report.reject(
-                        options.max_rejects_kept,
-                        &name,
-                        staged.line,
-                        "refused",
-                        reason,
-                    );
-                }
+                // A resubmission of a record deleted on request (the tombstone check).
+                Outcome::Refused(reason) => refuse(
+                    summary,
+                    report,
+                    options.max_rejects_kept,
+                    staged.line,
+                    "refused",
+                    reason,
+                ),
             }
         }
         let info = ChunkInfo {
@@ -424,4 +417,18 @@ impl Store {
         let (counters, _) = writer.commit(info, super::now_unix_ms())?;
         Ok(counters)
     }
+}
+
+/// Counts a refused line in its file's summary and in the report, and keeps its reject.
+fn refuse(
+    summary: &mut FileSummary,
+    report: &mut IngestReport,
+    max_rejects: usize,
+    line: u64,
+    kind: &'static str,
+    reason: String,
+) {
+    summary.rejected += 1;
+    report.rejected += 1;
+    report.reject(max_rejects, &summary.file, line, kind, reason);
 }
