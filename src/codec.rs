@@ -264,6 +264,29 @@ pub fn decode_body<T: DeserializeOwned>(bytes: &[u8], tree: &'static str, key: &
     Ok(value)
 }
 
+/// Decodes a section written by [`encode_body`] into a type that borrows from it (`&str`
+/// fields: no copy of the text).
+pub fn decode_borrowed<'a, T: serde::Deserialize<'a>>(
+    bytes: &'a [u8],
+    tree: &'static str,
+    key: &[u8],
+) -> Result<T> {
+    let (value, used) = bincode::serde::borrow_decode_from_slice(bytes, config())
+        .map_err(|e| Error::Corrupt {
+            tree,
+            key: crate::store::keys::describe(key),
+            reason: format!("undecodable: {e}"),
+        })?;
+    if used != bytes.len() {
+        return Err(Error::Corrupt {
+            tree,
+            key: crate::store::keys::describe(key),
+            reason: format!("{} trailing bytes after the value", bytes.len() - used),
+        });
+    }
+    Ok(value)
+}
+
 /// Appends one item to a temporary stream (no version byte: such streams live only for the
 /// duration of one operation and are never read by another build).
 pub fn write_item<T: Serialize, W: std::io::Write>(value: &T, out: &mut W) -> std::io::Result<()> {

@@ -23,6 +23,8 @@ pub struct DueReport {
     pub suspended: Vec<u64>,
     /// Deletion requests carried out.
     pub deleted: Vec<u64>,
+    /// The retention sweep, when asked for.
+    pub swept: Option<crate::store::retention::SweepReport>,
 }
 
 impl Store {
@@ -116,6 +118,12 @@ impl Store {
     /// deadlines become suspensions, pending deletion requests are carried out (at the first
     /// tick after receipt, so always by their due day when the tick runs daily). Idempotent.
     pub fn process_due(&self, today: Date) -> Result<DueReport> {
+        self.process_due_with(today, false)
+    }
+
+    /// [`Store::process_due`], and with `sweep` the retention sweep as of `today` after the
+    /// other transitions.
+    pub fn process_due_with(&self, today: Date, sweep: bool) -> Result<DueReport> {
         let mut report = DueReport::default();
         for objection in self.objections()? {
             if let Some(event) = objection.due_event(today) {
@@ -128,6 +136,12 @@ impl Store {
                 self.carry_out_deletion(request.id, today)?;
                 report.deleted.push(request.id);
             }
+        }
+        if sweep {
+            report.swept = Some(self.sweep(&crate::store::retention::SweepOptions {
+                as_of: today,
+                dry_run: false,
+            })?);
         }
         Ok(report)
     }

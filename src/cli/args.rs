@@ -139,8 +139,27 @@ pub enum Command {
         action: NotificationAction,
     },
     /// Applies every transition due as of --today (providers' missed deadlines become
-    /// suspensions). Idempotent.
-    ProcessDue,
+    /// suspensions, due deletions are carried out; with --sweep, a retention sweep). Idempotent.
+    ProcessDue {
+        /// Also run the retention sweep as of --today.
+        #[arg(long)]
+        sweep: bool,
+    },
+    /// Retention sweep (Art. 27 ¶1): moves every record past its query period as of --today
+    /// into the archive, which no query serves; prints counts by catalog item. Idempotent.
+    Sweep {
+        /// Count what is due; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Instead of sweeping, decode every record and re-check the archive against the
+        /// retention rule (the verification sweep); exit status 1 if a due record is not
+        /// archived.
+        #[arg(long, conflicts_with = "dry_run")]
+        verify: bool,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Verifies the logs and lists who queried a subject.
     Audit {
         /// What to do.

@@ -150,9 +150,9 @@ pub fn deletion(data_dir: &Path, today: Date, action: DeletionAction) -> anyhow:
     }
 }
 
-pub fn process_due(data_dir: &Path, today: Date) -> anyhow::Result<i32> {
+pub fn process_due(data_dir: &Path, today: Date, sweep: bool) -> anyhow::Result<i32> {
     let store = super::open_existing_store(data_dir)?;
-    let report = store.process_due(today)?;
+    let report = store.process_due_with(today, sweep)?;
     println!(
         "process-due {today}: {} objection(s) past the provider's deadline, record(s) suspended: {:?}; {} deletion request(s) carried out: {:?}",
         report.suspended.len(),
@@ -160,5 +160,84 @@ pub fn process_due(data_dir: &Path, today: Date) -> anyhow::Result<i32> {
         report.deleted.len(),
         report.deleted
     );
+    if let Some(swept) = &report.swept {
+        print_sweep(swept);
+    }
     Ok(0)
+}
+
+pub fn sweep(
+    data_dir: &Path,
+    today: Date,
+    dry_run: bool,
+    verify: bool,
+    json: bool,
+) -> anyhow::Result<i32> {
+    let store = super::open_existing_store(data_dir)?;
+    if verify {
+        let started = std::time::Instant::now();
+        let check = store.verify_retention(Some(today))?;
+        if json {
+            println!("{}", serde_json::to_string_pretty(&check)?);
+        } else {
+            println!(
+                "verified {} records of {} subjects in {:.2} s: {} with a query period, {} archived (latest sweep as of {})",
+                check.records,
+                check.subjects,
+                started.elapsed().as_secs_f64(),
+                check.with_period,
+                check.archived,
+                check
+                    .swept_as_of
+                    .map_or_else(|| "none".to_string(), |d| d.to_string())
+            );
+            println!(
+                "due as of the latest sweep but not archived: {}{}",
+                check.due_not_archived,
+                if check.examples.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (record ids {:?})", check.examples)
+                }
+            );
+            println!(
+                "archived, current version not due (corrected after archiving): {}",
+                check.archived_not_due
+            );
+            println!(
+                "due as of {today} and not archived yet (the next sweep's): {}",
+                check.due_on_given_day
+            );
+        }
+        return Ok(if check.is_ok() { 0 } else { 1 });
+    }
+    let report = store.sweep(&credstore::store::retention::SweepOptions {
+        as_of: today,
+        dry_run,
+    })?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_sweep(&report);
+    }
+    Ok(0)
+}
+
+fn print_sweep(report: &credstore::store::retention::SweepReport) {
+    let verb = if report.dry_run {
+        "would archive"
+    } else {
+        "archived"
+    };
+    println!(
+        "sweep as of {}: {verb} {} record(s) past their query period{}",
+        report.as_of,
+        report.archived,
+        report
+            .sweep_id
+            .map_or_else(String::new, |id| format!(" (sweep {id})"))
+    );
+    for (item, count) in &report.by_item {
+        println!("  {item:<24} {count:>10}");
+    }
 }

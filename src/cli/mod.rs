@@ -77,7 +77,12 @@ pub fn run() -> i32 {
         Command::Objection { action } => lifecycle::objection(&cli.data_dir, today, action),
         Command::Deletion { action } => lifecycle::deletion(&cli.data_dir, today, action),
         Command::Notifications { action } => lifecycle::notifications(&cli.data_dir, today, action),
-        Command::ProcessDue => lifecycle::process_due(&cli.data_dir, today),
+        Command::ProcessDue { sweep } => lifecycle::process_due(&cli.data_dir, today, sweep),
+        Command::Sweep {
+            dry_run,
+            verify,
+            json,
+        } => lifecycle::sweep(&cli.data_dir, today, dry_run, verify, json),
         Command::Audit { action } => match action {
             args::AuditAction::Verify { json } => audit::verify(&cli.data_dir, json),
             args::AuditAction::WhoQueried { code, asker } => {

@@ -382,7 +382,13 @@ impl Store {
             chunk.iter().map(|s| s.seq).min().unwrap_or(0),
             chunk.iter().map(|s| s.seq).max().unwrap_or(0),
         );
-        let mut writer = ChunkWriter::new(self.tree(), self.dicts(), counters, options.today)
+        let mut writer = ChunkWriter::new(
+            self.tree(),
+            self.dicts(),
+            counters,
+            options.today,
+            self.catalog(),
+        )
             .with_tombstoned(self.tombstoned_subjects());
         writer.prefetch_subjects(chunk.iter().map(|s| &s.sub))?;
         for staged in chunk {

@@ -374,6 +374,7 @@ impl Consumer for ChunkSink<'_> {
             self.store.dicts(),
             counters.clone(),
             self.options.today,
+            self.store.catalog(),
         )
         .with_tombstoned(self.store.tombstoned_subjects());
         let mut rejected_before = 0;

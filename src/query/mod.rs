@@ -469,6 +469,8 @@ impl Store {
         };
         let mut records = Vec::new();
         let mut withheld: BTreeMap<Withheld, u64> = BTreeMap::new();
+        // One snapshot for the whole subject: a sweep landing meanwhile is seen wholly or not.
+        let archived = self.archived_set();
         for mut record in found.records {
             // NOTE: the store never holds a record without a version (checked on decode).
             let Some(current) = record.versions.pop() else {
@@ -488,7 +490,9 @@ impl Store {
                 })
                 .and_then(|end| Date::from_days(end.to_days() - 1));
             let mark = marks.get(&record.record_id.0);
-            let status = if queryable_until.is_some_and(|last| today > last) {
+            let status = if archived.contains(record.record_id.0)
+                || queryable_until.is_some_and(|last| today > last)
+            {
                 RecordStatus::Expired
             } else if mark.is_some_and(|m| m.suspended) {
                 RecordStatus::Suspended

@@ -17,6 +17,7 @@ pub mod meta;
 pub mod provider_index;
 pub mod query_log;
 pub mod registry;
+pub mod retention;
 pub mod subjects;
 pub mod writer;
 
@@ -30,7 +31,7 @@ use crate::query::model::{
     Authorisation, BulkAccess, Requester, Revocation, RevocationReason, Role,
 };
 use std::collections::BTreeMap;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
@@ -90,6 +91,8 @@ pub struct Store {
     calendar: Arc<crate::domain::calendar::WorkCalendar>,
     /// Subjects with records deleted on request (few), so ingest checks tombstones only there.
     tombstoned: RwLock<HashSet<SubjectCode>>,
+    /// Records archived by retention sweeps (one bit per record id), swapped whole by a sweep.
+    archived: RwLock<Arc<retention::ArchivedSet>>,
 }
 
 /// The name of the one sled tree holding every keyspace.
@@ -127,6 +130,7 @@ impl Store {
         let registry_counters = registry::counters(&tree)?;
         let marked = registry::marked_subjects(&tree).collect::<Result<HashSet<_>>>()?;
         let tombstoned = lifecycle::tombstoned_subjects(&tree).collect::<Result<HashSet<_>>>()?;
+        let archived = retention::ArchivedSet::load(&tree)?;
         let store = Store {
             db,
             tree,
@@ -148,7 +152,10 @@ impl Store {
                 Arc::new(crate::domain::calendar::WorkCalendar::builtin().clone())
             }),
             tombstoned: RwLock::new(tombstoned),
+            archived: RwLock::new(Arc::new(archived)),
         };
+        // A store written before the due-date index existed is indexed once.
+        store.build_due_index()?;
         // The index may be behind the store (a crash between an ingest's flush and the index
         // commit): it catches up from the change log before anyone searches.
         store.search.catch_up(&store)?;
@@ -551,7 +558,22 @@ impl Store {
                 return Ok(None);
             };
             let mut batch = sled::Batch::default();
+            let current = |e: &subjects::SubjectEntry| -> HashMap<u64, crate::domain::record::RecordContent> {
+                e.columns
+                    .iter()
+                    .flatten()
+                    .map(|r| (r.record_id.0, r.current().content.clone()))
+                    .collect()
+            };
+            let before = current(&entry);
             let out = change(&mut entry, &mut batch)?;
+            let after = current(&entry);
+            let mut due = retention::DueChanges::default();
+            let ids: std::collections::BTreeSet<u64> =
+                before.keys().chain(after.keys()).copied().collect();
+            for id in ids {
+                due.record_changed(&self.catalog, *code, id, before.get(&id), after.get(&id));
+            }
             let plain = subjects::encode_plain(&entry);
             let value = match self.dicts.newest() {
                 Some(dict) => {
@@ -563,6 +585,7 @@ impl Store {
             let mut next = counters.clone();
             let seq = next.next_change_seq;
             next.next_change_seq += 1;
+            due.put(&mut batch, seq);
             changelog::put(
                 &mut batch,
                 &changelog::ChangeEntry {

@@ -186,3 +186,101 @@ pub fn scan<'a>(
         decode(&k, &v, dicts)
     })
 }
+
+/// A record as stored, decoded without copying its text: every field is parsed (and checked)
+/// and strings borrow from the value. Field for field the wire layout of
+/// [`Record`](crate::domain::record::Record), which a test keeps in step. For scans that read
+/// every record (the verification sweep), where allocating each string would dominate.
+#[derive(Debug, serde::Deserialize)]
+pub struct RecordView<'a> {
+    /// The store's id.
+    pub record_id: u64,
+    /// Its category.
+    pub category: Category,
+    /// The provider.
+    pub provider: &'a str,
+    /// The provider's id for it.
+    pub provider_record_id: &'a str,
+    /// Every version, oldest first.
+    #[serde(borrow)]
+    pub versions: Vec<VersionView<'a>>,
+}
+
+/// A [`Version`](crate::domain::record::Version), borrowed.
+#[derive(Debug, serde::Deserialize)]
+pub struct VersionView<'a> {
+    /// Its number.
+    pub version: u32,
+    /// When collected.
+    pub collected_on: crate::domain::date::Date,
+    /// Its collection-log entry.
+    pub collection_seq: u64,
+    /// Its content.
+    #[serde(borrow)]
+    pub content: ContentView<'a>,
+}
+
+/// A [`RecordContent`](crate::domain::record::RecordContent), borrowed.
+#[allow(missing_docs)]
+#[derive(Debug, serde::Deserialize)]
+pub struct ContentView<'a> {
+    pub subject_name: &'a str,
+    pub item: &'a str,
+    pub occurred_on: crate::domain::date::Date,
+    pub decided_on: Option<crate::domain::date::Date>,
+    pub ended_on: Option<crate::domain::date::Date>,
+    pub reminded_on: Option<crate::domain::date::Date>,
+    pub disclosure: crate::domain::Disclosure,
+    pub grade: Option<crate::domain::Grade>,
+    pub title: Option<&'a str>,
+    pub document_no: Option<&'a str>,
+    pub violation_type: Option<&'a str>,
+    pub facts: Option<&'a str>,
+    pub legal_basis: Option<&'a str>,
+    pub penalty_type: Option<&'a str>,
+    pub penalty_content: Option<&'a str>,
+    pub amount_fen: Option<i64>,
+    pub authority: Option<&'a str>,
+    pub authority_code: Option<&'a str>,
+    #[serde(borrow)]
+    pub attributes: Vec<(&'a str, &'a str)>,
+}
+
+/// Key ranges that split the subjects keyspace for parallel scans: one per pair of leading
+/// code characters (codes are 18 of `0-9A-Z`), plus one for anything else.
+pub fn key_ranges() -> Vec<(Vec<u8>, Vec<u8>)> {
+    const CHARS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let mut bounds = vec![vec![keys::SUBJECTS]];
+    for &a in CHARS {
+        for &b in CHARS {
+            bounds.push(vec![keys::SUBJECTS, a, b]);
+        }
+    }
+    bounds.push(vec![keys::SUBJECTS + 1]);
+    bounds
+        .windows(2)
+        .map(|w| (w[0].clone(), w[1].clone()))
+        .collect()
+}
+
+/// Decodes every subject in `[lo, hi)` as record views and hands each subject's records, all three columns, to `f`.
+pub fn scan_views(
+    tree: &sled::Tree,
+    dicts: &Dictionaries,
+    lo: &[u8],
+    hi: &[u8],
+    mut f: impl FnMut(&[u8], &[RecordView<'_>]),
+) -> Result<()> {
+    for item in tree.range(lo..hi) {
+        let (key, value) = item?;
+        let value = codec::plain(&value, |id| dicts.get(id), "subjects", &key)?;
+        let [_, basic, dishonesty, other] = codec::unframe::<4>(&value, "subjects", &key)?;
+        let mut all: Vec<RecordView<'_>> = Vec::new();
+        for column in [basic, dishonesty, other] {
+            let part: Vec<RecordView<'_>> = codec::decode_borrowed(column, "subjects", &key)?;
+            all.extend(part);
+        }
+        f(&key, &all);
+    }
+    Ok(())
+}

@@ -13,8 +13,10 @@
 use super::dictionaries::Dictionaries;
 use super::meta::Counters;
 use super::provider_index::IndexEntry;
+use super::retention::DueChanges;
 use super::subjects::SubjectEntry;
 use super::{changelog, collection_log, keys, meta, provider_index, subjects};
+use crate::domain::catalog::Catalog;
 use crate::domain::code::SubjectCode;
 use crate::domain::date::Date;
 use crate::domain::record::{Record, RecordId, Subject, Submission, Version};
@@ -77,6 +79,10 @@ pub struct ChunkWriter<'a> {
     counts: ChunkCounts,
     /// Subjects with records deleted on request (few): their resubmissions are refused.
     tombstoned: std::collections::HashSet<SubjectCode>,
+    /// The catalog, for the records' ends of query period.
+    catalog: &'a Catalog,
+    /// The due-date index entries this chunk writes.
+    due: DueChanges,
 }
 
 impl<'a> ChunkWriter<'a> {
@@ -86,6 +92,7 @@ impl<'a> ChunkWriter<'a> {
         dicts: &'a Dictionaries,
         counters: Counters,
         collected_on: Date,
+        catalog: &'a Catalog,
     ) -> Self {
         ChunkWriter {
             tree,
@@ -98,6 +105,8 @@ impl<'a> ChunkWriter<'a> {
             dirty_buckets: BTreeSet::new(),
             counts: ChunkCounts::default(),
             tombstoned: std::collections::HashSet::new(),
+            catalog,
+            due: DueChanges::default(),
         }
     }
 
@@ -227,11 +236,17 @@ impl<'a> ChunkWriter<'a> {
     }
 
     fn apply_decided_inner(&mut self, sub: Submission, record_id: RecordId) -> Result<Outcome> {
+        let catalog = self.catalog;
+        let mut old_end = None;
         let stored = self.subject(sub.subject)?.as_ref().and_then(|e| {
             e.column(sub.category)
                 .iter()
                 .find(|r| r.record_id == record_id)
-                .map(|r| r.versions.iter().any(|v| v.content == sub.content))
+                .map(|r| {
+                    old_end = super::retention::end_of(catalog, &r.current().content)
+                        .map(|(day, item)| (day, item.to_string()));
+                    r.versions.iter().any(|v| v.content == sub.content)
+                })
         });
         // NOTE: a line equal to *any* stored version is a duplicate, not only one equal to the
         // current version: re-running a sequence of files after a crash, or replaying an older
@@ -250,6 +265,12 @@ impl<'a> ChunkWriter<'a> {
                 )));
             }
         }
+        self.due.ends_changed(
+            sub.subject,
+            record_id.0,
+            old_end.as_ref().map(|(day, item)| (*day, item.as_str())),
+            super::retention::end_of(catalog, &sub.content),
+        );
         self.touch_subject(sub.subject, &sub.content.subject_name, sub.kind)?;
         let (collected_on, collection_seq) = (self.collected_on, self.counters.next_collection_seq);
         let Some(entry) = self.subject(sub.subject)?.as_mut() else {
@@ -349,6 +370,7 @@ impl<'a> ChunkWriter<'a> {
         if !touched.is_empty() {
             let seq = self.counters.next_change_seq;
             self.counters.next_change_seq += 1;
+            std::mem::take(&mut self.due).put(&mut batch, seq);
             changelog::put(
                 &mut batch,
                 &changelog::ChangeEntry {
