@@ -271,8 +271,8 @@ pub fn decode_borrowed<'a, T: serde::Deserialize<'a>>(
     tree: &'static str,
     key: &[u8],
 ) -> Result<T> {
-    let (value, used) = bincode::serde::borrow_decode_from_slice(bytes, config())
-        .map_err(|e| Error::Corrupt {
+    let (value, used) =
+        bincode::serde::borrow_decode_from_slice(bytes, config()).map_err(|e| Error::Corrupt {
             tree,
             key: crate::store::keys::describe(key),
             reason: format!("undecodable: {e}"),

@@ -110,3 +110,34 @@ pub fn cached_store(subjects: u64) -> PathBuf {
     }
     dir
 }
+
+/// Like [`cached_store`], but a store no bench writes to (`store-s{N}-clean-v1`): benches that
+/// change a store (the retention sweep) copy it with [`copy_dir`] and change the copy.
+pub fn clean_store(subjects: u64) -> PathBuf {
+    let data = dataset(subjects);
+    let dir = data.with_file_name(format!("store-s{subjects}-clean-v1"));
+    let done = dir.join(".complete");
+    if !done.exists() {
+        let _ = std::fs::remove_dir_all(&dir);
+        let store = credstore::Store::open(&dir).expect("open");
+        bulk_all_with(&store, &data, true);
+        store.reindex().expect("reindex");
+        drop(store);
+        std::fs::write(&done, b"").expect("mark");
+    }
+    dir
+}
+
+/// Copies a directory tree (a closed store) to `to`, which must not exist.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("create copy");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("dir entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy file");
+        }
+    }
+}

@@ -389,7 +389,7 @@ impl Store {
             options.today,
             self.catalog(),
         )
-            .with_tombstoned(self.tombstoned_subjects());
+        .with_tombstoned(self.tombstoned_subjects());
         writer.prefetch_subjects(chunk.iter().map(|s| &s.sub))?;
         for staged in chunk {
             let record_id = decisions[staged.seq as usize];

@@ -558,13 +558,14 @@ impl Store {
                 return Ok(None);
             };
             let mut batch = sled::Batch::default();
-            let current = |e: &subjects::SubjectEntry| -> HashMap<u64, crate::domain::record::RecordContent> {
-                e.columns
-                    .iter()
-                    .flatten()
-                    .map(|r| (r.record_id.0, r.current().content.clone()))
-                    .collect()
-            };
+            let current =
+                |e: &subjects::SubjectEntry| -> HashMap<u64, crate::domain::record::RecordContent> {
+                    e.columns
+                        .iter()
+                        .flatten()
+                        .map(|r| (r.record_id.0, r.current().content.clone()))
+                        .collect()
+                };
             let before = current(&entry);
             let out = change(&mut entry, &mut batch)?;
             let after = current(&entry);

@@ -453,7 +453,12 @@ impl crate::Store {
         };
         let plans: Vec<(u32, MonthPlan)> = (first..=last)
             .into_par_iter()
-            .map(|month| Ok((month, plan_month(&self.tree, month, options.as_of, &archived)?)))
+            .map(|month| {
+                Ok((
+                    month,
+                    plan_month(&self.tree, month, options.as_of, &archived)?,
+                ))
+            })
             .collect::<Result<Vec<_>>>()?;
         let mut report = SweepReport {
             as_of: options.as_of,
@@ -520,7 +525,11 @@ impl crate::Store {
             };
             batch.insert(&keys::sequenced(SWEEPS, sweep_id), codec::encode(&entry));
             state.next_sweep_id = sweep_id + 1;
-            state.swept_as_of = Some(state.swept_as_of.map_or(options.as_of, |d| d.max(options.as_of)));
+            state.swept_as_of = Some(
+                state
+                    .swept_as_of
+                    .map_or(options.as_of, |d| d.max(options.as_of)),
+            );
             report.sweep_id = Some(sweep_id);
         }
         put_state(&mut batch, &state);

@@ -198,9 +198,11 @@ pub struct RecordView<'a> {
     /// Its category.
     pub category: Category,
     /// The provider.
-    pub provider: &'a str,
+    #[serde(borrow)]
+    pub provider: Text<'a>,
     /// The provider's id for it.
-    pub provider_record_id: &'a str,
+    #[serde(borrow)]
+    pub provider_record_id: Text<'a>,
     /// Every version, oldest first.
     #[serde(borrow)]
     pub versions: Vec<VersionView<'a>>,
@@ -224,7 +226,8 @@ pub struct VersionView<'a> {
 #[allow(missing_docs)]
 #[derive(Debug, serde::Deserialize)]
 pub struct ContentView<'a> {
-    pub subject_name: &'a str,
+    #[serde(borrow)]
+    pub subject_name: Text<'a>,
     pub item: &'a str,
     pub occurred_on: crate::domain::date::Date,
     pub decided_on: Option<crate::domain::date::Date>,
@@ -232,18 +235,31 @@ pub struct ContentView<'a> {
     pub reminded_on: Option<crate::domain::date::Date>,
     pub disclosure: crate::domain::Disclosure,
     pub grade: Option<crate::domain::Grade>,
-    pub title: Option<&'a str>,
-    pub document_no: Option<&'a str>,
-    pub violation_type: Option<&'a str>,
-    pub facts: Option<&'a str>,
-    pub legal_basis: Option<&'a str>,
-    pub penalty_type: Option<&'a str>,
-    pub penalty_content: Option<&'a str>,
+    pub title: Option<Text<'a>>,
+    pub document_no: Option<Text<'a>>,
+    pub violation_type: Option<Text<'a>>,
+    pub facts: Option<Text<'a>>,
+    pub legal_basis: Option<Text<'a>>,
+    pub penalty_type: Option<Text<'a>>,
+    pub penalty_content: Option<Text<'a>>,
     pub amount_fen: Option<i64>,
-    pub authority: Option<&'a str>,
-    pub authority_code: Option<&'a str>,
+    pub authority: Option<Text<'a>>,
+    pub authority_code: Option<Text<'a>>,
     #[serde(borrow)]
-    pub attributes: Vec<(&'a str, &'a str)>,
+    pub attributes: Vec<(Text<'a>, Text<'a>)>,
+}
+
+/// Stored text, borrowed and not yet checked as UTF-8 (every stored string was valid UTF-8
+/// when written; a scan that does not read a field's text need not pay for checking it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[serde(transparent)]
+pub struct Text<'a>(#[serde(borrow)] pub &'a [u8]);
+
+impl<'a> Text<'a> {
+    /// The text, if it is UTF-8.
+    pub fn as_str(&self) -> Option<&'a str> {
+        std::str::from_utf8(self.0).ok()
+    }
 }
 
 /// Key ranges that split the subjects keyspace for parallel scans: one per pair of leading
@@ -283,4 +299,120 @@ pub fn scan_views(
         f(&key, &all);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::date::Date;
+    use crate::domain::record::{RecordContent, RecordId, Version};
+    use crate::domain::{Disclosure, Grade};
+
+    fn full_record() -> Record {
+        let day = |d: &str| Date::parse(d).unwrap();
+        let content = |n: u8| RecordContent {
+            subject_name: format!("上海视图{n}有限公司"),
+            item: "D-PENALTY".into(),
+            occurred_on: day("2024-01-02"),
+            decided_on: Some(day("2024-02-03")),
+            ended_on: Some(day("2024-03-04")),
+            reminded_on: None,
+            disclosure: Disclosure::NonPublic,
+            grade: Some(Grade::Serious),
+            title: Some("标题".into()),
+            document_no: Some("沪市监罚〔2024〕1号".into()),
+            violation_type: None,
+            facts: Some("事实".into()),
+            legal_basis: Some("依据".into()),
+            penalty_type: Some("罚款".into()),
+            penalty_content: Some("罚款五千元".into()),
+            amount_fen: Some(500_000),
+            authority: Some("上海市市场监督管理局".into()),
+            authority_code: Some("11310000MB2F00000X".into()),
+            attributes: [
+                ("a".to_string(), "1".to_string()),
+                ("b".into(), "二".into()),
+            ]
+            .into(),
+        };
+        Record {
+            record_id: RecordId(77),
+            category: Category::Dishonesty,
+            provider: "SAMR-SH".into(),
+            provider_record_id: "P-1".into(),
+            versions: vec![
+                Version {
+                    version: 1,
+                    collected_on: day("2024-05-01"),
+                    collection_seq: 3,
+                    content: content(1),
+                },
+                Version {
+                    version: 2,
+                    collected_on: day("2024-06-01"),
+                    collection_seq: 9,
+                    content: content(2),
+                },
+            ],
+        }
+    }
+
+    /// The borrowed view reads the owned type's bytes field for field (a field added to one and
+    /// not the other fails here, not in a scan).
+    #[test]
+    fn record_view_matches_the_stored_layout() {
+        let record = full_record();
+        let bytes = codec::encode_body(&vec![record.clone(), record.clone()]);
+        let views: Vec<RecordView<'_>> = codec::decode_borrowed(&bytes, "subjects", b"s").unwrap();
+        assert_eq!(views.len(), 2);
+        let v = &views[1];
+        assert_eq!(v.record_id, record.record_id.0);
+        assert_eq!(v.category, record.category);
+        assert_eq!(v.provider.as_str(), Some("SAMR-SH"));
+        assert_eq!(v.provider_record_id.as_str(), Some("P-1"));
+        assert_eq!(v.versions.len(), 2);
+        for (view, version) in v.versions.iter().zip(&record.versions) {
+            let (c, o) = (&view.content, &version.content);
+            assert_eq!(
+                (view.version, view.collected_on, view.collection_seq),
+                (
+                    version.version,
+                    version.collected_on,
+                    version.collection_seq
+                )
+            );
+            assert_eq!(c.subject_name.as_str(), Some(o.subject_name.as_str()));
+            assert_eq!(c.item, o.item);
+            assert_eq!(
+                (c.occurred_on, c.decided_on, c.ended_on, c.reminded_on),
+                (o.occurred_on, o.decided_on, o.ended_on, o.reminded_on)
+            );
+            assert_eq!(
+                (c.disclosure, c.grade, c.amount_fen),
+                (o.disclosure, o.grade, o.amount_fen)
+            );
+            let text = |t: &Option<Text<'_>>| t.and_then(|t| t.as_str()).map(str::to_string);
+            assert_eq!(text(&c.title), o.title);
+            assert_eq!(text(&c.document_no), o.document_no);
+            assert_eq!(text(&c.violation_type), o.violation_type);
+            assert_eq!(text(&c.facts), o.facts);
+            assert_eq!(text(&c.legal_basis), o.legal_basis);
+            assert_eq!(text(&c.penalty_type), o.penalty_type);
+            assert_eq!(text(&c.penalty_content), o.penalty_content);
+            assert_eq!(text(&c.authority), o.authority);
+            assert_eq!(text(&c.authority_code), o.authority_code);
+            let attributes: Vec<(String, String)> = c
+                .attributes
+                .iter()
+                .map(|(k, v)| (k.as_str().unwrap().into(), v.as_str().unwrap().into()))
+                .collect();
+            assert_eq!(
+                attributes,
+                o.attributes.clone().into_iter().collect::<Vec<_>>()
+            );
+        }
+        // A truncated value is a typed error, never a panic.
+        let cut = &bytes[..bytes.len() - 3];
+        assert!(codec::decode_borrowed::<Vec<RecordView<'_>>>(cut, "subjects", b"s").is_err());
+    }
 }
