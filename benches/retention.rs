@@ -96,8 +96,20 @@ fn retention(c: &mut Criterion) {
         })
     });
 
-    // The verification sweep, read-only, on the clean store (its cache warmed by the first run).
-    let store = Store::open(&base).expect("open");
+    // The verification sweep, read-only, on the clean store, its cache warmed by the first run.
+    // sled's cache: `CREDSTORE_BENCH_CACHE_MIB`, default 2048 (the whole store of 1M subjects
+    // fits, as the anchors' "from RAM" figures assume; with the store's default 256 MiB every
+    // pass re-reads most pages from the OS).
+    let cache_mib = std::env::var("CREDSTORE_BENCH_CACHE_MIB")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(2048);
+    let options = credstore::StoreOptions {
+        cache_capacity_bytes: cache_mib << 20,
+        ..credstore::StoreOptions::default()
+    };
+    println!("verify: sled cache {cache_mib} MiB");
+    let store = Store::open_with(&base, options).expect("open");
     group.throughput(Throughput::Elements(records));
     for threads in [1, 2] {
         let pool = rayon::ThreadPoolBuilder::new()
