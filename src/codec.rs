@@ -171,7 +171,12 @@ fn config() -> impl bincode::config::Config {
 
 /// Encodes a value with its version byte.
 pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
-    let mut out = Vec::with_capacity(256);
+    encode_sized(value, 256)
+}
+
+/// [`encode`], into a buffer of `capacity` bytes to start with (large values grow it less).
+pub fn encode_sized<T: Serialize>(value: &T, capacity: usize) -> Vec<u8> {
+    let mut out = Vec::with_capacity(capacity);
     out.push(VALUE_FORMAT);
     // NOTE: encoding into a Vec fails only for types serde cannot express in bincode (maps with
     // unknown length, `deserialize_any` types); none of our stored types are such.

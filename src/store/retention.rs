@@ -71,6 +71,65 @@ impl ArchiveReason {
     }
 }
 
+/// A catalog item code held inline (codes are at most 40 ASCII characters, the catalog's rule):
+/// index entries and archive records carry one each, and a sweep handles hundreds of thousands,
+/// so no allocation per entry. On the wire it is a string, like every item code.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Item {
+    len: u8,
+    bytes: [u8; Item::MAX],
+}
+
+impl Item {
+    const MAX: usize = 40;
+
+    /// The code, if it fits.
+    pub fn new(code: &str) -> Option<Item> {
+        let mut bytes = [0u8; Item::MAX];
+        bytes
+            .get_mut(..code.len())?
+            .copy_from_slice(code.as_bytes());
+        Some(Item {
+            len: code.len() as u8,
+            bytes,
+        })
+    }
+
+    /// The code.
+    pub fn as_str(&self) -> &str {
+        // NOTE: built only from a &str cut at its own length, so always UTF-8.
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Debug for Item {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Item {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for Item {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Item;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a catalog item code of at most 40 bytes")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> std::result::Result<Item, E> {
+                Item::new(v).ok_or_else(|| E::custom("item code longer than 40 bytes"))
+            }
+        }
+        d.deserialize_str(Visitor)
+    }
+}
+
 /// One entry of the due-date index.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DueEntry {
@@ -79,7 +138,7 @@ pub struct DueEntry {
     /// Its subject.
     pub subject: SubjectCode,
     /// Its catalog item (of the version that set this end of period).
-    pub item: String,
+    pub item: Item,
     /// The first day it is no longer queryable.
     pub expires_on: Date,
     /// A cancel entry withdraws an earlier due entry with the same record, day and item.
@@ -94,7 +153,7 @@ pub struct ArchivedRecord {
     /// Its subject.
     pub subject: SubjectCode,
     /// Its catalog item.
-    pub item: String,
+    pub item: Item,
     /// The first day it was no longer queryable.
     pub expires_on: Date,
     /// Why it was archived.
@@ -201,11 +260,12 @@ impl DueChanges {
             return;
         }
         for (entry, cancel) in [(old, true), (new, false)] {
-            if let Some((expires_on, item)) = entry {
+            // NOTE: catalog item codes are at most 40 characters (checked on load).
+            if let Some((expires_on, Some(item))) = entry.map(|(d, i)| (d, Item::new(i))) {
                 self.entries.push(DueEntry {
                     record_id,
                     subject,
-                    item: item.to_string(),
+                    item,
                     expires_on,
                     cancel,
                 });
@@ -318,34 +378,28 @@ fn plan_month(
     archived: &ArchivedSet,
 ) -> Result<MonthPlan> {
     let mut plan = MonthPlan::default();
-    // (record, day, item) -> (net count, the due entry)
-    let mut net: HashMap<(u64, Date, String), (i64, Option<DueEntry>)> = HashMap::new();
-    let mut entries = 0usize;
+    let mut values: Vec<Vec<DueEntry>> = Vec::new();
     for item in tree.range(due_key(month, 0)..=due_key(month, u64::MAX)) {
         let (key, value) = item?;
-        let values: Vec<DueEntry> = codec::decode(&value, "due index", &key)?;
+        values.push(codec::decode(&value, "due index", &key)?);
         plan.keys.push(key);
-        for e in values {
-            entries += 1;
-            let slot = net
-                .entry((e.record_id, e.expires_on, e.item.clone()))
-                .or_insert((0, None));
-            if e.cancel {
-                slot.0 -= 1;
-            } else {
-                slot.0 += 1;
-                slot.1 = Some(e);
-            }
-        }
     }
+    let entries: usize = values.iter().map(Vec::len).sum();
+    let live: Vec<DueEntry> = if values.iter().flatten().any(|e| e.cancel) {
+        net(values.into_iter().flatten().collect())
+    } else {
+        // The common month: no correction moved an end, no record was deleted; every entry is
+        // a record (a due entry is only written when a record's end changes).
+        let mut all = Vec::with_capacity(entries);
+        for mut v in values {
+            all.append(&mut v);
+        }
+        all
+    };
     let mut kept = 0usize;
-    for (_, (count, entry)) in net {
-        // A count below 1 is a record whose end of period moved or that was deleted (its cancel
-        // may outlive a due entry already archived: archiving is final). Above 1 cannot happen
-        // (a due entry is only written when the end of period changes), and counts once.
-        let Some(entry) = entry.filter(|_| count >= 1) else {
-            continue;
-        };
+    for entry in live {
+        // Archived already: its index entry outlived it only if the record's end moved back
+        // into an archived month (archiving is final).
         if archived.contains(entry.record_id) {
             continue;
         }
@@ -357,9 +411,31 @@ fn plan_month(
         }
     }
     plan.changed = !plan.due.is_empty() || kept != entries || plan.keys.len() > 1;
-    plan.due.sort_by_key(|e| e.record_id);
-    plan.later.sort_by_key(|e| e.record_id);
     Ok(plan)
+}
+
+/// Nets a month's entries per `(record, day, item)`: due +1, cancel -1; what remains at 1 is a
+/// record whose period ends that month. Below 1: a record whose end moved or that was deleted
+/// (a cancel may outlive a due entry already archived). In record order.
+fn net(all: Vec<DueEntry>) -> Vec<DueEntry> {
+    let mut net: HashMap<(u64, Date, Item), (i64, Option<DueEntry>)> = HashMap::new();
+    for e in all {
+        let slot = net
+            .entry((e.record_id, e.expires_on, e.item))
+            .or_insert((0, None));
+        if e.cancel {
+            slot.0 -= 1;
+        } else {
+            slot.0 += 1;
+            slot.1 = Some(e);
+        }
+    }
+    let mut live: Vec<DueEntry> = net
+        .into_values()
+        .filter_map(|(count, entry)| entry.filter(|_| count >= 1))
+        .collect();
+    live.sort_by_key(|e| e.record_id);
+    live
 }
 
 /// A sweep's options.
@@ -460,56 +536,64 @@ impl crate::Store {
                 ))
             })
             .collect::<Result<Vec<_>>>()?;
+        let months = plans.iter().filter(|(_, p)| !p.keys.is_empty()).count() as u64;
+        let changed = plans.iter().any(|(_, p)| p.changed);
+        let mut by_item: HashMap<Item, u64> = HashMap::new();
+        for (_, plan) in &plans {
+            for e in &plan.due {
+                *by_item.entry(e.item).or_default() += 1;
+            }
+        }
         let mut report = SweepReport {
             as_of: options.as_of,
             dry_run: options.dry_run,
             sweep_id: None,
-            archived: 0,
-            by_item: BTreeMap::new(),
-            months: plans.iter().filter(|(_, p)| !p.keys.is_empty()).count() as u64,
+            archived: by_item.values().sum(),
+            by_item: by_item
+                .into_iter()
+                .map(|(k, v)| (k.as_str().to_string(), v))
+                .collect(),
+            months,
         };
-        let due: Vec<DueEntry> = plans
-            .iter()
-            .flat_map(|(_, p)| p.due.iter().cloned())
-            .collect();
-        for e in &due {
-            *report.by_item.entry(e.item.clone()).or_default() += 1;
-        }
-        report.archived = due.len() as u64;
-        let changed = plans.iter().any(|(_, p)| p.changed);
         if options.dry_run || !changed {
             return Ok(report);
         }
         let mut batch = sled::Batch::default();
-        for (month, plan) in plans.iter().filter(|(_, p)| p.changed) {
+        let mut due: Vec<DueEntry> = Vec::with_capacity(report.archived as usize);
+        for (month, plan) in plans.into_iter().filter(|(_, p)| p.changed) {
             for key in &plan.keys {
                 batch.remove(key);
             }
             if let (false, Some(last_key)) = (plan.later.is_empty(), plan.keys.last()) {
                 let seq = u64::from_be_bytes(last_key[5..13].try_into().unwrap_or_default());
-                batch.insert(&due_key(*month, seq), codec::encode(&plan.later));
+                batch.insert(&due_key(month, seq), codec::encode(&plan.later));
             }
+            due.extend(plan.due);
         }
         let mut next = archived.as_ref().clone();
         if !due.is_empty() {
             let sweep_id = state.next_sweep_id.max(1);
             let mut parts = 0u32;
-            for chunk in due.chunks(ARCHIVE_PART) {
-                let records: Vec<ArchivedRecord> = chunk
-                    .iter()
-                    .map(|e| ArchivedRecord {
-                        record_id: e.record_id,
-                        subject: e.subject,
-                        item: e.item.clone(),
-                        expires_on: e.expires_on,
-                        reason: ArchiveReason::QueryPeriodPassed,
-                    })
-                    .collect();
-                batch.insert(&archive_key(sweep_id, parts), codec::encode(&records));
-                parts += 1;
-            }
             for e in &due {
                 next.insert(e.record_id);
+            }
+            let records: Vec<ArchivedRecord> = due
+                .into_iter()
+                .map(|e| ArchivedRecord {
+                    record_id: e.record_id,
+                    subject: e.subject,
+                    item: e.item,
+                    expires_on: e.expires_on,
+                    reason: ArchiveReason::QueryPeriodPassed,
+                })
+                .collect();
+            let values: Vec<Vec<u8>> = records
+                .par_chunks(ARCHIVE_PART)
+                .map(|chunk| codec::encode_sized(&chunk, chunk.len() * 64))
+                .collect();
+            for value in values {
+                batch.insert(&archive_key(sweep_id, parts), value);
+                parts += 1;
             }
             let entry = SweepEntry {
                 sweep_id,
