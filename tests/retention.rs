@@ -284,13 +284,13 @@ fn sweep_child() -> TestResult {
 /// (each kill interrupting the re-run of the one before), until a child finishes; after every
 /// kill the store is whole (before or after the sweep, the verification agreeing), and the end
 /// state is exactly that of an uninterrupted sweep of a copy. Then again from a fresh copy, until
-/// `CREDSTORE_SWEEP_KILLS` kills (default 24) have been made.
+/// `CREDSTORE_SWEEP_KILLS` kills (default 50, the CI run) have been made.
 #[test]
 fn a_killed_sweep_rerun_ends_in_the_state_of_an_uninterrupted_one() -> TestResult {
     let kills: u64 = std::env::var("CREDSTORE_SWEEP_KILLS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(24);
+        .unwrap_or(50);
     let seed = std::env::var("CREDSTORE_SWEEP_SEED")
         .ok()
         .and_then(|v| v.parse().ok())
