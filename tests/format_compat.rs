@@ -57,6 +57,9 @@ fn format_1_store_opens_and_reads_the_same() -> TestResult {
     let check = store.verify_retention(Some(far))?;
     assert_eq!(dry.archived, check.due_on_given_day);
     assert_eq!(check.due_on_given_day, check.with_period);
-    assert!(check.with_period > 0, "the fixture holds dishonesty records");
+    assert!(
+        check.with_period > 0,
+        "the fixture holds dishonesty records"
+    );
     Ok(())
 }

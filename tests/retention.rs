@@ -421,3 +421,30 @@ fn queries_from_several_threads_see_each_subject_before_or_after_a_sweep() -> Te
     assert!(report.archived > 0 && answers.load(Ordering::Relaxed) >= 150);
     Ok(())
 }
+
+/// Found by the kill test above (seed 5, kill 60): a child killed while sled wrote a snapshot
+/// (sled snapshots what it recovered when it opens) left `snap.N.generating`, a file sled's
+/// own protocol never committed (the rename is the commit) but sled 0.34.7 still reads on
+/// open, so every later open failed as "corrupted" (sled issue #1527). `Store::open` now
+/// removes such a file when sled refuses because of it.
+#[test]
+fn regression_reopen_after_a_kill_inside_a_sled_snapshot_write() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path().join("store");
+    let (store, codes) = build(&dir)?;
+    let before = shown(&store, &codes[0], date("2026-12-01"))?;
+    drop(store);
+    // The state the kill left: an empty snapshot file, never renamed.
+    std::fs::write(
+        dir.join("sled").join("snap.FFFFFFFFFFFFFFFF.generating"),
+        b"",
+    )?;
+    let store = Store::open(&dir)?;
+    assert_eq!(shown(&store, &codes[0], date("2026-12-01"))?, before);
+    assert_eq!(store.verify_retention(None)?.records, SUBJECTS as u64 * 4);
+    assert!(!dir
+        .join("sled")
+        .join("snap.FFFFFFFFFFFFFFFF.generating")
+        .exists());
+    Ok(())
+}
