@@ -287,10 +287,11 @@ pub fn scan_views(
     hi: &[u8],
     mut f: impl FnMut(&[u8], &[RecordView<'_>]),
 ) -> Result<()> {
+    let mut buf = Vec::new();
     for item in tree.range(lo..hi) {
         let (key, value) = item?;
-        let value = codec::plain(&value, |id| dicts.get(id), "subjects", &key)?;
-        let [_, basic, dishonesty, other] = codec::unframe::<4>(&value, "subjects", &key)?;
+        let value = codec::plain_into(&value, |id| dicts.get(id), &mut buf, "subjects", &key)?;
+        let [_, basic, dishonesty, other] = codec::unframe::<4>(value, "subjects", &key)?;
         let mut all: Vec<RecordView<'_>> = Vec::new();
         for column in [basic, dishonesty, other] {
             let part: Vec<RecordView<'_>> = codec::decode_borrowed(column, "subjects", &key)?;
