@@ -50,7 +50,7 @@ const SCENARIOS: &[Scenario] = &[
         name: "crash_query_log",
         child: query_log::child,
         check: query_log::check,
-        max_delay_ms: 600,
+        max_delay_ms: 500,
     },
 ];
 

@@ -36,8 +36,9 @@ use std::sync::OnceLock;
 const PROVIDER: &str = "SAMR-SH";
 /// Subjects of the seed file (more than `credstore::store::dictionaries::TRAIN_AFTER`).
 const SEED_SUBJECTS: usize = 1100;
-/// Subjects the later files write about (the first of the seed's).
-const POOL: usize = 240;
+/// Subjects the later files write about (the first of the seed's): enough that a soak's
+/// thousands of files leave each with tens of records, not thousands.
+const POOL: usize = 1000;
 /// The collection date of every ingest.
 const TODAY: &str = "2026-11-27";
 
@@ -154,9 +155,11 @@ fn file(seed: u64, name: &str) -> Outcome<File> {
         .and_then(|(r, f)| Some((r.parse::<u64>().ok()?, f.parse::<u64>().ok()?)))
         .ok_or_else(|| format!("not a file name: {name:?}"))?;
     let mut rng = Rng::new(super::harness::mix(seed, round, index));
-    let n = 1 + rng.below(24);
+    let n = 1 + rng.below(48);
     let chunk = [1, 3, 4, 8][rng.index(4)];
-    let defer_index = rng.chance(0.25);
+    // The index commit takes longer than the rest of a small ingest: deferring it most of the
+    // time lets most kills land before or inside the store's flush.
+    let defer_index = rng.chance(0.75);
     let mut lines = Vec::new();
     for l in 0..n {
         // Unique per line: every valid line's content differs from every other's.
@@ -169,9 +172,9 @@ fn file(seed: u64, name: &str) -> Outcome<File> {
             // stored, this one is the record's first version).
             let r = 1 + rng.below(round);
             let (f, l2) = if r == round {
-                (rng.below(index + 1), rng.below(24))
+                (rng.below(index + 1), rng.below(48))
             } else {
-                (rng.below(8), rng.below(24))
+                (rng.below(8), rng.below(48))
             };
             penalty(format!("P-{r}-{f}-{l2}"), amount, true)
         } else {

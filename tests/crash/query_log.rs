@@ -149,7 +149,14 @@ fn one_query(store: &Store, rng: &mut Rng, today: Date) -> Outcome {
                     "subject",
                 ),
                 2 => (staff(), "staff"),
-                _ => (registered("GR-1", RoleName::Grantee), "grantee"),
+                // A grantee with no authorisation, or with one that does not exist (refused).
+                _ => {
+                    let mut asker = registered("GR-1", RoleName::Grantee);
+                    if let (Asker::Registered(r), true) = (&mut asker, rng.chance(0.5)) {
+                        r.authorisation = Some(999_999);
+                    }
+                    (asker, "grantee")
+                }
             };
             let answer = store.query(&asker, &code, &options)?;
             let refused = answer.status == Status::Refused;
@@ -217,6 +224,9 @@ pub fn child(child: &Child) -> Outcome {
                     let mut rng = child.rng(t);
                     while child.go_on() {
                         one_query(store, &mut rng, today).map_err(|e| e.to_string())?;
+                        // A pause now and then: the log grows by hundreds of entries a round
+                        // instead of a thousand, so a soak's checks stay affordable.
+                        std::thread::sleep(std::time::Duration::from_micros(rng.below(1000)));
                     }
                     Ok(())
                 })
