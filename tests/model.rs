@@ -33,9 +33,13 @@ use rules::*;
 
 /// The run's first day: a Monday in the calendar's tables, with room for a year of steps.
 const FIRST_DAY: &str = "2025-03-03";
+/// Days do not pass beyond this one, so every deadline is inside the calendar's tables.
+const LAST_DAY: &str = "2026-11-30";
 const PROVIDERS: [&str; 2] = ["SAMR-SH", "CIVIL-SH"];
-/// Provider record ids are `P-0` .. `P-9`: new lines often hit a stored record.
-const PRIDS: u8 = 10;
+/// Provider record ids are mostly the subject's own (`P3-0` .. `P3-7`), so new lines now and
+/// then hit a stored record of the subject; some are shared (`P-0` .. `P-7`), so a line may
+/// name another subject's record.
+const PRIDS: u8 = 8;
 /// A record id no record has (deletion requests and objections naming it are refused).
 const NO_SUCH_RECORD: u64 = 9_999_999;
 
@@ -79,6 +83,7 @@ enum LineOp {
     New {
         subject: usize,
         prid: u8,
+        shared_prid: bool,
         item: usize,
         when: When,
         ended_after: Option<i32>,
@@ -109,11 +114,19 @@ enum Named {
     Bogus,
 }
 
+/// How a file is ingested: file by file in chunks of this many lines, or by the bulk load.
+#[derive(Debug, Clone, Copy)]
+enum Path {
+    Chunks(usize),
+    Bulk,
+}
+
 #[derive(Debug, Clone)]
 enum Op {
     Ingest {
         provider: usize,
         lines: Vec<LineOp>,
+        path: Path,
     },
     Advance {
         days: i32,
@@ -211,8 +224,8 @@ fn any_subject() -> impl Strategy<Value = usize> {
 
 fn when() -> impl Strategy<Value = When> {
     prop_oneof![
-        6 => (0..900i32).prop_map(When::DaysAgo),
-        3 => (0..90i32).prop_map(When::NearExpiry),
+        12 => (0..900i32).prop_map(When::DaysAgo),
+        6 => (0..90i32).prop_map(When::NearExpiry),
         1 => (1..4i32).prop_map(When::Future),
     ]
 }
@@ -223,10 +236,16 @@ fn amount() -> impl Strategy<Value = Option<i64>> {
 
 fn line_op() -> impl Strategy<Value = LineOp> {
     let new = (
-        (any_subject(), 0..PRIDS, 0..=ITEMS.len(), when()),
         (
-            prop::option::weighted(0.3, 0..400i32),
-            0..8u8,
+            any_subject(),
+            0..PRIDS,
+            prop::bool::weighted(0.1),
+            0..=ITEMS.len(),
+            when(),
+        ),
+        (
+            prop::option::weighted(0.2, 0..400i32),
+            0..16u8,
             0..2usize,
             amount(),
             0..4u8,
@@ -236,11 +255,12 @@ fn line_op() -> impl Strategy<Value = LineOp> {
     )
         .prop_map(
             |(
-                (subject, prid, item, when),
+                (subject, prid, shared_prid, item, when),
                 (ended_after, disclosure, name, amount, title, form, no_name),
             )| LineOp::New {
                 subject,
                 prid,
+                shared_prid,
                 item,
                 when,
                 ended_after,
@@ -256,7 +276,7 @@ fn line_op() -> impl Strategy<Value = LineOp> {
         3 => Just(Change::Same),
         3 => amount().prop_map(Change::Amount),
         1 => Just(Change::Rename),
-        1 => (0..8u8).prop_map(Change::Disclosure),
+        1 => (0..16u8).prop_map(Change::Disclosure),
         2 => (0..=ITEMS.len()).prop_map(Change::Item),
         1 => any_subject().prop_map(Change::Subject),
         1 => (-30..30i32).prop_map(Change::Occurred),
@@ -280,26 +300,34 @@ fn named() -> impl Strategy<Value = Named> {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        30 => (0..PROVIDERS.len(), prop::collection::vec(line_op(), 1..6))
-            .prop_map(|(provider, lines)| Op::Ingest { provider, lines }),
-        15 => prop_oneof![4 => 0..4i32, 2 => 4..10i32, 1 => Just(30i32), 1 => Just(200i32)]
+        25 => (0..PROVIDERS.len(), prop::collection::vec(line_op(), 1..8), path())
+            .prop_map(|(provider, lines, path)| Op::Ingest { provider, lines, path }),
+        20 => prop_oneof![4 => 0..4i32, 2 => 4..10i32, 1 => Just(30i32), 1 => Just(200i32)]
             .prop_map(|days| Op::Advance { days }),
-        10 => (0..POOL, any::<usize>(), 0..GROUNDS.len())
+        12 => (any_subject(), any::<usize>(), 0..GROUNDS.len())
             .prop_map(|(subject, record, ground)| Op::File { subject, record, ground }),
-        8 => any::<usize>().prop_map(|objection| Op::Compare { objection }),
-        8 => (any::<usize>(), any::<bool>())
+        10 => any::<usize>().prop_map(|objection| Op::Compare { objection }),
+        6 => (any::<usize>(), any::<bool>())
             .prop_map(|(objection, upheld)| Op::Respond { objection, upheld }),
         4 => any::<usize>().prop_map(|objection| Op::Dispute { objection }),
-        8 => Just(Op::ProcessDue),
-        6 => (0..POOL, prop::collection::vec(named(), 0..3), any::<bool>())
+        10 => Just(Op::ProcessDue),
+        6 => (any_subject(), prop::collection::vec(named(), 0..3), any::<bool>())
             .prop_map(|(subject, named, at_once)| Op::RequestDeletion { subject, named, at_once }),
-        3 => any::<usize>().prop_map(|request| Op::CarryOut { request }),
+        2 => any::<usize>().prop_map(|request| Op::CarryOut { request }),
         3 => Just(Op::Reopen),
     ]
 }
 
+fn path() -> impl Strategy<Value = Path> {
+    prop_oneof![
+        6 => Just(Path::Chunks(10_000)),
+        2 => (1..3usize).prop_map(Path::Chunks),
+        2 => Just(Path::Bulk),
+    ]
+}
+
 fn ops() -> impl Strategy<Value = Vec<Op>> {
-    prop::collection::vec(op(), 1..40)
+    prop::collection::vec(op(), 1..50)
 }
 
 // ---- turning generated choices into concrete lines ----
@@ -314,10 +342,10 @@ fn form(n: u8) -> CodeForm {
 
 fn disclosure(n: u8) -> Option<String> {
     match n {
-        0..=3 => None,
-        4 => Some("public".into()),
-        5 => Some("non_public".into()),
-        6 => Some(" non_public ".into()),
+        0..=7 => None,
+        8..=10 => Some("public".into()),
+        11..=13 => Some("non_public".into()),
+        14 => Some(" non_public ".into()),
         _ => Some("secret".into()),
     }
 }
@@ -336,14 +364,22 @@ fn item_code(n: usize) -> String {
 }
 
 /// The concrete line a generated choice stands for, given what the model has seen: a
-/// resubmission repeats a line `provider` sent before (any provider's when it sent none).
-fn concrete(model: &Model, provider: &str, op: &LineOp) -> Line {
+/// resubmission repeats a valid line `provider` sent before, in an earlier file or earlier in
+/// this one (`earlier`); any provider's when it sent none; no line at all before the first
+/// valid one.
+fn concrete(
+    model: &Model,
+    provider: &str,
+    earlier: &[(String, Fields)],
+    op: &LineOp,
+) -> Option<Line> {
     let today = model.today;
-    match op {
+    Some(match op {
         LineOp::Garbage => Line::Garbage,
         LineOp::New {
             subject,
             prid,
+            shared_prid,
             item,
             when,
             ended_after,
@@ -360,7 +396,11 @@ fn concrete(model: &Model, provider: &str, op: &LineOp) -> Line {
                 When::Future(n) => plus_days(today, *n),
             };
             let fields = Fields {
-                prid: format!("P-{prid}"),
+                prid: if *shared_prid {
+                    format!("P-{prid}")
+                } else {
+                    format!("P{subject}-{prid}")
+                },
                 subject: *subject,
                 code_form: form(*f),
                 name: model.pool[*subject].names[*name].to_string(),
@@ -382,16 +422,15 @@ fn concrete(model: &Model, provider: &str, op: &LineOp) -> Line {
             change,
             form: f,
         } => {
-            let own: Vec<&Fields> = model
-                .submitted
-                .iter()
+            let submitted = || model.submitted.iter().chain(earlier);
+            let own: Vec<&Fields> = submitted()
                 .filter(|(p, _)| p == provider)
                 .map(|(_, f)| f)
                 .collect();
-            let all: Vec<&Fields> = model.submitted.iter().map(|(_, f)| f).collect();
+            let all: Vec<&Fields> = submitted().map(|(_, f)| f).collect();
             let from = if own.is_empty() { all } else { own };
             if from.is_empty() {
-                return Line::Garbage;
+                return None;
             }
             let mut fields = from[pick % from.len()].clone();
             fields.code_form = form(*f);
@@ -418,7 +457,7 @@ fn concrete(model: &Model, provider: &str, op: &LineOp) -> Line {
             }
             Line::Fields(fields)
         }
-    }
+    })
 }
 
 // ---- running a sequence ----
@@ -451,16 +490,39 @@ fn step(model: &mut Model, real: &mut Real, op: &Op) -> Checked<()> {
     let calendar = real.store().calendar().clone();
     let today = model.today;
     match op {
-        Op::Ingest { provider, lines } => {
+        Op::Ingest {
+            provider,
+            lines,
+            path,
+        } => {
             let provider = PROVIDERS[*provider];
-            let concrete_lines: Vec<Line> =
-                lines.iter().map(|l| concrete(model, provider, l)).collect();
-            let got = real.ingest(model, provider, &concrete_lines)?;
+            let mut concrete_lines = Vec::new();
+            let mut earlier = Vec::new();
+            for l in lines {
+                let Some(line) = concrete(model, provider, &earlier, l) else {
+                    continue;
+                };
+                if let (Line::Fields(f), Some(_)) = (&line, model.validate(&line)) {
+                    earlier.push((provider.to_string(), f.clone()));
+                }
+                concrete_lines.push(line);
+            }
+            let chunk_lines = match path {
+                Path::Chunks(n) => Some(*n),
+                Path::Bulk => None,
+            };
+            let got = real.ingest(model, provider, &concrete_lines, chunk_lines)?;
             let want = model.ingest(provider, &concrete_lines);
+            tally("lines accepted", want.accepted);
+            tally("lines duplicate", want.duplicates);
+            tally("lines new version", want.new_versions);
+            tally("lines rejected", want.rejected);
             check("ingest report", want, got)
         }
         Op::Advance { days } => {
-            model.today = plus_days(today, *days);
+            // Deadlines must stay inside the calendar's tables (2019-2026).
+            let last = Date::parse(LAST_DAY).map_err(err("last day"))?;
+            model.today = plus_days(today, *days).min(last);
             Ok(())
         }
         Op::File {
@@ -507,6 +569,7 @@ fn step(model: &mut Model, real: &mut Real, op: &Op) -> Checked<()> {
         }
         Op::ProcessDue => {
             let want = model.process_due();
+            tally("process_due suspensions", want.0.len() as u64);
             let got = real
                 .store()
                 .process_due(today)
@@ -606,6 +669,55 @@ fn compare_all(model: &Model, real: &mut Real) -> Checked<()> {
     check("deletion requests", want, got)
 }
 
+/// How often each interesting thing happened over the run, so a reader can see the generator
+/// reaches them (printed with `CREDSTORE_MODEL_STATS=1`).
+static TALLY: std::sync::Mutex<std::collections::BTreeMap<String, u64>> =
+    std::sync::Mutex::new(std::collections::BTreeMap::new());
+
+fn tally(what: impl Into<String>, n: u64) {
+    let mut t = TALLY.lock().unwrap_or_else(|p| p.into_inner());
+    *t.entry(what.into()).or_default() += n;
+}
+
+/// Tallies what the model holds after a case.
+fn tally_case(model: &Model, real: &Real) {
+    for o in &model.objections {
+        tally(format!("objection ends {:?}", o.state), 1);
+    }
+    for d in &model.deletions {
+        tally(
+            format!("deletion requests done: {}", d.done_on.is_some()),
+            1,
+        );
+        tally("records deleted on request", d.records.len() as u64);
+    }
+    for s in model.subjects.values() {
+        for r in s.records.values() {
+            tally(
+                format!("records with {} version(s)", r.versions.len().min(3)),
+                1,
+            );
+        }
+        tally("former names", s.former_names.len() as u64);
+    }
+    for i in 0..model.pool.len() {
+        for viewer in VIEWERS {
+            match model.answer(viewer, i, |k| real.id_of(k)) {
+                AnswerM::Found {
+                    shown, withheld, ..
+                } => {
+                    let marked = shown.iter().filter(|s| s.objection_mark).count();
+                    tally("final answers: marked records shown", marked as u64);
+                    for (reason, n) in withheld {
+                        tally(format!("final answers: withheld {reason:?}"), n);
+                    }
+                }
+                other => tally(format!("final answers: {other:?}"), 1),
+            }
+        }
+    }
+}
+
 /// Runs `ops` on a fresh store and a fresh model, comparing after every step.
 fn run(ops: &[Op]) -> Checked<()> {
     let first_day = Date::parse(FIRST_DAY).map_err(err("first day"))?;
@@ -618,6 +730,7 @@ fn run(ops: &[Op]) -> Checked<()> {
         compare_all(&model, &mut real)
             .map_err(|e| format!("after step {n} ({op:?}) on {}: {e}", model.today))?;
     }
+    tally_case(&model, &real);
     Ok(())
 }
 
@@ -642,4 +755,66 @@ fn the_store_behaves_like_the_model() {
         }
         Err(e) => panic!("{e}"),
     }
+    if std::env::var_os("CREDSTORE_MODEL_STATS").is_some() {
+        let t = TALLY.lock().unwrap_or_else(|p| p.into_inner());
+        for (what, n) in t.iter() {
+            eprintln!("{n:>8}  {what}");
+        }
+    }
+}
+
+// ---- regressions: minimal cases the property test found, kept as plain tests ----
+
+/// A new line for `subject` with provider record id `P<subject>-<prid>` under `item`, 10 days
+/// old, every optional field absent.
+fn new_line(subject: usize, prid: u8, item: &str) -> LineOp {
+    LineOp::New {
+        subject,
+        prid,
+        shared_prid: false,
+        item: item_index(item),
+        when: When::DaysAgo(10),
+        ended_after: None,
+        disclosure: 0,
+        name: 0,
+        amount: None,
+        title: 0,
+        form: 0,
+        no_name: false,
+    }
+}
+
+fn ingest(lines: Vec<LineOp>) -> Op {
+    Op::Ingest {
+        provider: 0,
+        lines,
+        path: Path::Chunks(10_000),
+    }
+}
+
+fn item_index(code: &str) -> usize {
+    ITEMS
+        .iter()
+        .position(|i| i.code == code)
+        .unwrap_or(ITEMS.len())
+}
+
+/// A commendation the subject asked to delete became a property judgment (a new version from
+/// its provider) before the deletion was carried out: the tick must not delete it.
+#[test]
+fn a_record_no_longer_deletable_when_the_deletion_is_carried_out_stays() -> Checked<()> {
+    run(&[
+        ingest(vec![new_line(0, 0, "O-COMMENDATION")]),
+        Op::RequestDeletion {
+            subject: 0,
+            named: vec![],
+            at_once: false,
+        },
+        ingest(vec![LineOp::Resubmit {
+            pick: 0,
+            change: Change::Item(item_index("O-PROPERTY-JUDGMENT")),
+            form: 0,
+        }]),
+        Op::ProcessDue,
+    ])
 }

@@ -12,6 +12,7 @@ use credstore::domain::date::Date;
 use credstore::domain::objection::Objection;
 use credstore::domain::record::RecordContent;
 use credstore::domain::{Category, SubjectKind};
+use credstore::ingest::bulk::Source;
 use credstore::ingest::IngestOptions;
 use credstore::query::application::ApplicationCatalog;
 use credstore::query::model::StaffPermission;
@@ -174,27 +175,43 @@ impl Real {
         Ok(a.id)
     }
 
-    /// Writes `lines` as a provider file and ingests it as of `today`.
+    /// Writes `lines` as a provider file and ingests it as of `today`, file by file in chunks
+    /// of `Some(n)` lines, or by the bulk load.
     pub fn ingest(
         &mut self,
         model: &Model,
         provider: &str,
         lines: &[Line],
+        chunk_lines: Option<usize>,
     ) -> Checked<IngestCounts> {
         self.files += 1;
         let path = self.dir.path().join(format!("in-{}.jsonl", self.files));
         let text: String = lines.iter().map(|l| render(model, l) + "\n").collect();
         std::fs::write(&path, text).map_err(err("write file"))?;
-        let report = self
-            .store()
-            .ingest_files(provider, &[&path], &IngestOptions::new(model.today))
-            .map_err(err("ingest"))?;
+        let mut options = IngestOptions::new(model.today);
+        let report = match chunk_lines {
+            Some(n) => {
+                options.chunk_lines = n;
+                self.store().ingest_files(provider, &[&path], &options)
+            }
+            None => {
+                let source = Source {
+                    provider: provider.to_string(),
+                    path,
+                };
+                self.store().ingest_bulk(&[source], &options)
+            }
+        }
+        .map_err(err("ingest"))?;
+        let mut rejected_lines: Vec<u64> = report.rejects.iter().map(|r| r.line).collect();
+        // NOTE: a bulk load reports rejects by pass (validation, index, subjects), not by line.
+        rejected_lines.sort_unstable();
         Ok(IngestCounts {
             accepted: report.accepted,
             duplicates: report.duplicates,
             new_versions: report.new_versions,
             rejected: report.rejected,
-            rejected_lines: report.rejects.iter().map(|r| r.line).collect(),
+            rejected_lines,
         })
     }
 
@@ -368,7 +385,7 @@ impl Real {
             records.push(self.key_of(id)?);
         }
         records.sort();
-        let refused = d
+        let mut refused: Vec<Refused> = d
             .refused
             .iter()
             .map(|(id, _)| match self.keys.get(id) {
@@ -376,6 +393,7 @@ impl Real {
                 None => Refused::Unknown(*id),
             })
             .collect();
+        refused.sort();
         Ok(DeletionView {
             id: d.id,
             subject: pool_index(model, &d.subject)?,
@@ -478,19 +496,22 @@ pub struct DeletionView {
     pub due_on: Date,
     /// Sorted.
     pub records: Vec<Key>,
+    /// Sorted (the model knows records by key, the store lists them by id).
     pub refused: Vec<Refused>,
     pub done_on: Option<Date>,
 }
 
 impl From<&DeletionM> for DeletionView {
     fn from(d: &DeletionM) -> Self {
+        let mut refused = d.refused.clone();
+        refused.sort();
         DeletionView {
             id: d.id,
             subject: d.subject,
             received_on: d.received_on,
             due_on: d.due_on,
             records: d.records.clone(),
-            refused: d.refused.clone(),
+            refused,
             done_on: d.done_on,
         }
     }

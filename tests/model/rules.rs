@@ -240,7 +240,7 @@ pub struct DeletionM {
 }
 
 /// A record id a deletion request refused: one the model knows by key, or an unknown number.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Refused {
     Record(Key),
     Unknown(u64),
@@ -266,7 +266,7 @@ pub struct Model {
     pub index: BTreeMap<Key, (usize, Category)>,
     pub objections: Vec<ObjectionM>,
     pub deletions: Vec<DeletionM>,
-    /// Every well-formed line submitted, for resubmissions.
+    /// Every valid line submitted (stored or not), for resubmissions.
     pub submitted: Vec<(String, Fields)>,
 }
 
@@ -372,7 +372,7 @@ impl Model {
     pub fn ingest(&mut self, provider: &str, lines: &[Line]) -> IngestCounts {
         let mut counts = IngestCounts::default();
         for (n, line) in lines.iter().enumerate() {
-            if let Line::Fields(f) = line {
+            if let (Line::Fields(f), Some(_)) = (line, self.validate(line)) {
                 self.submitted.push((provider.to_string(), f.clone()));
             }
             match self.apply_line(provider, line) {
@@ -634,16 +634,31 @@ impl Model {
         Some(request)
     }
 
-    /// Carries out a request (once): its records leave the subject for good.
+    /// Carries out a request (once): its records leave the subject for good — those still
+    /// commendation, volunteer or charity records. One whose item a new version changed since
+    /// the request is no longer deletable on request (Art. 27 ¶2; Art. 31: no unlawful
+    /// deletion): it stays, and the request lists it as refused.
     pub fn carry_out(&mut self, id: u64) -> Option<DeletionM> {
         let today = self.today;
         let request = self.deletions.iter_mut().find(|d| d.id == id)?;
         if request.done_on.is_none() {
             request.done_on = Some(today);
             if let Some(s) = self.subjects.get_mut(&request.subject) {
-                for key in &request.records {
-                    s.records.remove(key);
+                let mut kept = Vec::new();
+                for key in std::mem::take(&mut request.records) {
+                    match s.records.get(&key) {
+                        Some(r) if !item_of(&r.current().item).is_some_and(|i| i.deletable) => {
+                            request.refused.push(Refused::Record(key));
+                        }
+                        Some(_) => {
+                            s.records.remove(&key);
+                            kept.push(key);
+                        }
+                        // Gone already (another request): nothing to do.
+                        None => kept.push(key),
+                    }
                 }
+                request.records = kept;
             }
         }
         Some(request.clone())
