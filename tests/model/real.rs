@@ -203,7 +203,8 @@ impl Real {
             }
         }
         .map_err(err("ingest"))?;
-        let mut rejected_lines: Vec<u64> = report.rejects.iter().map(|r| r.line).collect();
+        let mut rejected_lines: Vec<(u64, &'static str)> =
+            report.rejects.iter().map(|r| (r.line, r.kind)).collect();
         // NOTE: a bulk load reports rejects by pass (validation, index, subjects), not by line.
         rejected_lines.sort_unstable();
         Ok(IngestCounts {
@@ -337,6 +338,8 @@ impl Real {
                     shown.push(ShownM {
                         key: self.key_of(r.record_id)?,
                         version: r.version,
+                        collected_on: r.collected_on,
+                        content: content(&r.content),
                         objection_mark: r.objection_mark,
                         queryable_until: r.queryable_until,
                     });

@@ -253,7 +253,8 @@ pub struct IngestCounts {
     pub duplicates: u64,
     pub new_versions: u64,
     pub rejected: u64,
-    pub rejected_lines: Vec<u64>,
+    /// Line numbers and the kinds of refusal.
+    pub rejected_lines: Vec<(u64, &'static str)>,
 }
 
 /// The model of the whole store.
@@ -330,16 +331,20 @@ impl Model {
     }
 
     /// What a line becomes after validation: the subject, the category and the content, or
-    /// `None` when the line is refused on its own (before anything stored is looked at).
-    pub fn validate(&self, line: &Line) -> Option<(usize, Category, Content)> {
-        let Line::Fields(f) = line else {
-            return None; // not JSON, or a required field missing
+    /// the kind of refusal when the line is refused on its own (before anything stored is looked
+    /// at): `syntax`, `field` (a field missing or malformed, the code, the age) or `refused` (the
+    /// catalog's rules), checked in the order the ingest documents.
+    pub fn validate(&self, line: &Line) -> Result<(usize, Category, Content), &'static str> {
+        let f = match line {
+            Line::Garbage => return Err("syntax"),
+            Line::NoName(_) => return Err("field"),
+            Line::Fields(f) => f,
         };
         let subject = &self.pool[f.subject];
         if !subject.collectable() {
-            return None; // invalid code, or a person under 18 (Art. 10)
+            return Err("field"); // an invalid code, or a person under 18 (Art. 10)
         }
-        let item = item_of(&f.item)?; // not in the catalog
+        let item = item_of(&f.item).ok_or("refused")?; // not in the catalog
         let applies = match subject.kind {
             SubjectKind::Organization => item.for_orgs,
             SubjectKind::NaturalPerson => item.for_persons,
@@ -347,41 +352,48 @@ impl Model {
         let today = self.today;
         let dates_ok =
             f.occurred_on <= today && f.ended_on.is_none_or(|e| f.occurred_on <= e && e <= today);
-        let disclosure = match f.disclosure.as_deref().map(str::trim) {
-            None => item.disclosure,
-            Some("public") => Public,
-            Some("non_public") => NonPublic,
-            Some(_) => return None,
-        };
-        let title = f.title.as_deref().map(str::trim).filter(|t| !t.is_empty());
-        let content = Content {
+        let mut content = Content {
             subject_name: f.name.clone(),
             item: f.item.clone(),
             occurred_on: f.occurred_on,
             ended_on: f.ended_on,
-            disclosure,
+            disclosure: item.disclosure,
             amount_fen: f.amount_fen,
-            title: title.map(str::to_string),
+            title: f
+                .title
+                .as_deref()
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_string),
         };
         // A record already past its query period is not collected (Art. 27).
         let expired = period_end(&content).is_some_and(|end| end <= today);
-        (applies && dates_ok && !expired).then_some((f.subject, item.category, content))
+        if !applies || !dates_ok || expired {
+            return Err("refused");
+        }
+        content.disclosure = match f.disclosure.as_deref().map(str::trim) {
+            None => item.disclosure,
+            Some("public") => Public,
+            Some("non_public") => NonPublic,
+            Some(_) => return Err("field"),
+        };
+        Ok((f.subject, item.category, content))
     }
 
     /// Ingests one provider file, line by line in order.
     pub fn ingest(&mut self, provider: &str, lines: &[Line]) -> IngestCounts {
         let mut counts = IngestCounts::default();
         for (n, line) in lines.iter().enumerate() {
-            if let (Line::Fields(f), Some(_)) = (line, self.validate(line)) {
+            if let (Line::Fields(f), Ok(_)) = (line, self.validate(line)) {
                 self.submitted.push((provider.to_string(), f.clone()));
             }
             match self.apply_line(provider, line) {
                 LineOutcome::Accepted => counts.accepted += 1,
                 LineOutcome::Duplicate => counts.duplicates += 1,
                 LineOutcome::NewVersion => counts.new_versions += 1,
-                LineOutcome::Rejected => {
+                LineOutcome::Rejected(kind) => {
                     counts.rejected += 1;
-                    counts.rejected_lines.push(n as u64 + 1);
+                    counts.rejected_lines.push((n as u64 + 1, kind));
                 }
             }
         }
@@ -389,8 +401,9 @@ impl Model {
     }
 
     fn apply_line(&mut self, provider: &str, line: &Line) -> LineOutcome {
-        let Some((subject, category, content)) = self.validate(line) else {
-            return LineOutcome::Rejected;
+        let (subject, category, content) = match self.validate(line) {
+            Ok(valid) => valid,
+            Err(kind) => return LineOutcome::Rejected(kind),
         };
         let Line::Fields(f) = line else {
             unreachable!("validated lines have fields")
@@ -399,7 +412,7 @@ impl Model {
         if let Some(&(owner, stored_category)) = self.index.get(&key) {
             // A record never changes subject or category.
             if owner != subject || stored_category != category {
-                return LineOutcome::Rejected;
+                return LineOutcome::Rejected("conflict");
             }
             let Some(record) = self
                 .subjects
@@ -407,7 +420,7 @@ impl Model {
                 .and_then(|s| s.records.get_mut(&key))
             else {
                 // Deleted on the subject's request: never collected again (Art. 27 ¶2).
-                return LineOutcome::Rejected;
+                return LineOutcome::Rejected("conflict");
             };
             // Equal to any stored version: a duplicate, nothing changes.
             if record.versions.iter().any(|v| v.content == content) {
@@ -669,7 +682,7 @@ enum LineOutcome {
     Accepted,
     Duplicate,
     NewVersion,
-    Rejected,
+    Rejected(&'static str),
 }
 
 // ---- what each requester is shown (Art. 16, 18, 20, 27, 30) ----
@@ -726,6 +739,8 @@ pub enum RefusedM {
 pub struct ShownM {
     pub key: Key,
     pub version: u32,
+    pub collected_on: Date,
+    pub content: Content,
     pub objection_mark: bool,
     /// The last day it is queryable.
     pub queryable_until: Option<Date>,
@@ -814,6 +829,8 @@ impl Model {
                 None => shown.push(ShownM {
                     key: key.clone(),
                     version: record.versions.len() as u32,
+                    collected_on: record.versions[record.versions.len() - 1].collected_on,
+                    content: content.clone(),
                     objection_mark: objection || suspended,
                     queryable_until: end.map(|e| plus_days(e, -1)),
                 }),
