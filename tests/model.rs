@@ -25,6 +25,7 @@ use common::{person, usccs, with_bad_check};
 use credstore::domain::date::Date;
 use credstore::domain::objection::Ground;
 use credstore::domain::SubjectKind;
+use credstore::search::Requester;
 use credstore::Error;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestError, TestRunner};
@@ -634,7 +635,8 @@ fn request_deletion(
     check("deletion request", want, got)
 }
 
-/// Compares everything observable: subjects, answers to every viewer, objections, requests.
+/// Compares everything observable: subjects (as stored, counted, found by search), answers to
+/// every viewer, objections, deletion requests, notifications.
 fn compare_all(model: &Model, real: &mut Real) -> Checked<()> {
     for (i, p) in model.pool.iter().enumerate() {
         let Some(code) = p.code else { continue };
@@ -644,7 +646,27 @@ fn compare_all(model: &Model, real: &mut Real) -> Checked<()> {
             .get(&i)
             .map(|s| SubjectView::of_model(s, real));
         check(&format!("subject {i}"), want, got)?;
+        // Every stored subject is searchable by its code, under its current name.
+        let hits = real
+            .store()
+            .search(Requester::Entitled, code.as_str(), 1)
+            .map_err(err("search"))?;
+        let want = model.subjects.get(&i).map(|s| s.name.clone());
+        let got = hits.first().map(|h| h.name.clone());
+        check(&format!("subject {i} found by code"), want, got)?;
     }
+    let stats = real.store().stats().map_err(err("stats"))?;
+    let records = || model.subjects.values().flat_map(|s| s.records.values());
+    let want = (
+        model.subjects.len() as u64,
+        records().count() as u64,
+        records().map(|r| r.versions.len() as u64).sum::<u64>(),
+    );
+    check(
+        "stats (subjects, records, versions)",
+        want,
+        (stats.subjects, stats.records, stats.versions),
+    )?;
     for (i, p) in model.pool.iter().enumerate() {
         let Some(code) = p.code else { continue };
         for viewer in VIEWERS {
@@ -671,7 +693,10 @@ fn compare_all(model: &Model, real: &mut Real) -> Checked<()> {
         got.push(real.deletion(&d, model)?);
     }
     let want: Vec<_> = model.deletions.iter().map(DeletionView::from).collect();
-    check("deletion requests", want, got)
+    check("deletion requests", want, got)?;
+    let mut want = model.notices.clone();
+    want.sort();
+    check("notifications", want, real.notices(model)?)
 }
 
 /// How often each interesting thing happened over the run, so a reader can see the generator

@@ -19,7 +19,7 @@ use credstore::query::model::StaffPermission;
 use credstore::query::model::{Authorisation, BulkAccess, Refusal, Requester, Role, Scope};
 use credstore::query::visibility::Withheld;
 use credstore::query::{Answer, Asker, QueryOptions, Registered, RoleName, Status};
-use credstore::store::lifecycle::DeletionRequest;
+use credstore::store::lifecycle::{DeletionRequest, Recipient};
 use credstore::{Store, StoreOptions};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -378,7 +378,23 @@ impl Real {
             state: o.state,
             compare_due: o.compare_due,
             provider_due: o.provider_due,
+            history: o.history.iter().map(|t| (t.on, t.to)).collect(),
         })
+    }
+
+    /// The notification outbox, in the model's terms, sorted (the model does not know the
+    /// order of records by id within one deletion).
+    pub fn notices(&self, model: &Model) -> Checked<Vec<NoticeM>> {
+        let mut out = Vec::new();
+        for n in self.store().notifications().map_err(err("notifications"))? {
+            let to = match n.to {
+                Recipient::Subject(code) => ToM::Subject(pool_index(model, &code)?),
+                Recipient::Provider(p) => ToM::Provider(p),
+            };
+            out.push((n.on, to, n.objection, self.key_of(n.record_id)?));
+        }
+        out.sort();
+        Ok(out)
     }
 
     /// A deletion request as stored, in the model's terms.
@@ -474,6 +490,7 @@ pub struct ObjectionView {
     pub state: credstore::domain::objection::State,
     pub compare_due: Date,
     pub provider_due: Option<Date>,
+    pub history: Vec<(Date, credstore::domain::objection::State)>,
 }
 
 impl From<&ObjectionM> for ObjectionView {
@@ -487,6 +504,7 @@ impl From<&ObjectionM> for ObjectionView {
             state: o.state,
             compare_due: o.compare_due,
             provider_due: o.provider_due,
+            history: o.history.clone(),
         }
     }
 }

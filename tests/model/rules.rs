@@ -225,7 +225,19 @@ pub struct ObjectionM {
     pub state: State,
     pub compare_due: Date,
     pub provider_due: Option<Date>,
+    /// Every transition: the day and the state reached.
+    pub history: Vec<(Date, State)>,
 }
+
+/// Who a notification is for.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ToM {
+    Subject(usize),
+    Provider(String),
+}
+
+/// A notification in the outbox: the day, the recipient, the objection, the record.
+pub type NoticeM = (Date, ToM, Option<u64>, Key);
 
 #[derive(Debug, Clone)]
 pub struct DeletionM {
@@ -267,6 +279,8 @@ pub struct Model {
     pub index: BTreeMap<Key, (usize, Category)>,
     pub objections: Vec<ObjectionM>,
     pub deletions: Vec<DeletionM>,
+    /// The notification outbox.
+    pub notices: Vec<NoticeM>,
     /// Every valid line submitted (stored or not), for resubmissions.
     pub submitted: Vec<(String, Fields)>,
 }
@@ -326,6 +340,7 @@ impl Model {
             index: BTreeMap::new(),
             objections: Vec::new(),
             deletions: Vec::new(),
+            notices: Vec::new(),
             submitted: Vec::new(),
         }
     }
@@ -494,33 +509,57 @@ impl Model {
     ) -> Option<ObjectionM> {
         let record = self.record(subject, key)?;
         let today = self.today;
-        // A past-query-period objection is decided at once by the retention rule.
-        let state = match ground {
-            Ground::PastQueryPeriod => {
+        // A past-query-period objection is decided at once by the retention rule, and the
+        // subject told.
+        let settled = match ground {
+            Ground::PastQueryPeriod => Some(
                 if period_end(record.current()).is_some_and(|end| today >= end) {
                     State::Settled
                 } else {
                     State::Rejected
-                }
-            }
-            _ => State::Filed,
+                },
+            ),
+            _ => None,
         };
-        let objection = ObjectionM {
-            id: self.objections.len() as u64 + 1,
+        let id = self.objections.len() as u64 + 1;
+        self.objections.push(ObjectionM {
+            id,
             subject,
             key: key.clone(),
             ground,
             filed_on: today,
-            state,
+            state: State::Filed,
             compare_due: add_workdays(calendar, today, COMPARE_WORKDAYS),
             provider_due: None,
-        };
-        self.objections.push(objection.clone());
-        Some(objection)
+            history: Vec::new(),
+        });
+        if let Some(to) = settled {
+            self.moved(id, to, (true, false));
+        }
+        self.objection(id)
     }
 
-    fn objection_mut(&mut self, id: u64) -> Option<&mut ObjectionM> {
-        self.objections.iter_mut().find(|o| o.id == id)
+    fn objection(&self, id: u64) -> Option<ObjectionM> {
+        self.objections.iter().find(|o| o.id == id).cloned()
+    }
+
+    /// Moves objection `id` to state `to` today, telling (the subject, the provider).
+    fn moved(&mut self, id: u64, to: State, (subject, provider): (bool, bool)) {
+        let today = self.today;
+        let Some(o) = self.objections.iter_mut().find(|o| o.id == id) else {
+            return;
+        };
+        o.state = to;
+        o.history.push((today, to));
+        let (s, key) = (o.subject, o.key.clone());
+        if subject {
+            self.notices
+                .push((today, ToM::Subject(s), Some(id), key.clone()));
+        }
+        if provider {
+            self.notices
+                .push((today, ToM::Provider(key.0.clone()), Some(id), key));
+        }
     }
 
     /// The centre compares its record with the provider's: the store keeps every submission
@@ -528,51 +567,56 @@ impl Model {
     /// filed, or when the record is no longer stored.
     pub fn compare(&mut self, calendar: &WorkCalendar, id: u64) -> Option<ObjectionM> {
         let today = self.today;
-        let o = self.objections.iter().find(|o| o.id == id)?;
+        let o = self.objection(id)?;
         self.record(o.subject, &o.key)?;
-        let o = self.objection_mut(id)?;
         if o.state != State::Filed {
             return None;
         }
-        o.state = State::Forwarded;
+        let o = self.objections.iter_mut().find(|o| o.id == id)?;
         o.provider_due = Some(add_workdays(calendar, today, PROVIDER_WORKDAYS));
-        Some(o.clone())
+        // Forwarded to the provider; the subject is told (Art. 29).
+        self.moved(id, State::Forwarded, (true, true));
+        self.objection(id)
     }
 
     /// The provider answers a forwarded (or, late, a suspended) objection.
     pub fn respond(&mut self, id: u64, upheld: bool) -> Option<ObjectionM> {
-        let o = self.objection_mut(id)?;
+        let o = self.objection(id)?;
         if !matches!(o.state, State::Forwarded | State::Suspended) {
             return None;
         }
-        o.state = if upheld {
+        let to = if upheld {
             State::Upheld
         } else {
             State::Rejected
         };
-        Some(o.clone())
+        // The subject is told the provider's answer.
+        self.moved(id, to, (true, false));
+        self.objection(id)
     }
 
     /// The subject still disagrees with a rejection.
     pub fn dispute(&mut self, id: u64) -> Option<ObjectionM> {
-        let o = self.objection_mut(id)?;
-        if o.state != State::Rejected {
+        if self.objection(id)?.state != State::Rejected {
             return None;
         }
-        o.state = State::Disputed;
-        Some(o.clone())
+        self.moved(id, State::Disputed, (false, false));
+        self.objection(id)
     }
 
     /// The scheduler tick: forwarded objections past the provider's last day are suspended;
     /// every pending deletion request is carried out. Returns (objection ids, request ids).
     pub fn process_due(&mut self) -> (Vec<u64>, Vec<u64>) {
         let today = self.today;
-        let mut suspended = Vec::new();
-        for o in &mut self.objections {
-            if o.state == State::Forwarded && o.provider_due.is_some_and(|due| today > due) {
-                o.state = State::Suspended;
-                suspended.push(o.id);
-            }
+        let suspended: Vec<u64> = self
+            .objections
+            .iter()
+            .filter(|o| o.state == State::Forwarded && o.provider_due.is_some_and(|d| today > d))
+            .map(|o| o.id)
+            .collect();
+        for &id in &suspended {
+            // The provider is told its deadline passed.
+            self.moved(id, State::Suspended, (false, true));
         }
         let pending: Vec<u64> = self
             .deletions
@@ -665,6 +709,9 @@ impl Model {
                         }
                         Some(_) => {
                             s.records.remove(&key);
+                            // The provider is told (Art. 27 ¶2).
+                            let to = ToM::Provider(key.0.clone());
+                            self.notices.push((today, to, None, key.clone()));
                             kept.push(key);
                         }
                         // Gone already (another request): nothing to do.
