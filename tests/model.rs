@@ -107,7 +107,7 @@ enum LineOp {
     Garbage,
 }
 
-/// What a deletion request names.
+/// A record an objection or a deletion request names.
 #[derive(Debug, Clone)]
 enum Named {
     /// One of the subject's records.
@@ -137,7 +137,7 @@ enum Op {
     },
     File {
         subject: usize,
-        record: usize,
+        record: Named,
         ground: usize,
     },
     Compare {
@@ -309,7 +309,7 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(provider, lines, path)| Op::Ingest { provider, lines, path }),
         20 => prop_oneof![4 => 0..4i32, 2 => 4..10i32, 1 => Just(30i32), 1 => Just(200i32)]
             .prop_map(|days| Op::Advance { days }),
-        12 => (any_subject(), any::<usize>(), 0..GROUNDS.len())
+        12 => (any_subject(), named(), 0..GROUNDS.len())
             .prop_map(|(subject, record, ground)| Op::File { subject, record, ground }),
         10 => any::<usize>().prop_map(|objection| Op::Compare { objection }),
         6 => (any::<usize>(), any::<bool>())
@@ -537,15 +537,16 @@ fn step(model: &mut Model, real: &mut Real, op: &Op) -> Checked<()> {
             ground,
         } => {
             let ground = GROUNDS[*ground];
-            let key = model.pick_record(*subject, *record);
+            let key = resolve(model, *subject, record);
             let want = key
                 .as_ref()
+                .ok()
                 .and_then(|k| model.file(&calendar, *subject, k, ground))
                 .map(|o| ObjectionView::from(&o));
             let Some(code) = model.pool[*subject].code else {
                 return check("objection on an invalid code", want, None);
             };
-            let id = key.as_ref().map_or(NO_SUCH_RECORD, |k| real.id_of(k));
+            let id = key.as_ref().map_or_else(|id| *id, |k| real.id_of(k));
             let got = refusable(real.store().file_objection(&code, id, ground, today))?;
             let got = got.map(|o| real.objection(&o, model)).transpose()?;
             check("file objection", want, got)
@@ -598,6 +599,20 @@ fn step(model: &mut Model, real: &mut Real, op: &Op) -> Checked<()> {
     }
 }
 
+/// The record `named` stands for: a key the model knows, or an id no record has.
+fn resolve(model: &Model, subject: usize, named: &Named) -> Result<Key, u64> {
+    match named {
+        Named::Own(i) => model.pick_record(subject, *i).ok_or(NO_SUCH_RECORD),
+        Named::Any(i) if !model.index.is_empty() => Ok(model
+            .index
+            .keys()
+            .nth(i % model.index.len())
+            .cloned()
+            .ok_or(NO_SUCH_RECORD)?),
+        Named::Any(_) | Named::Bogus => Err(NO_SUCH_RECORD),
+    }
+}
+
 fn request_deletion(
     model: &mut Model,
     real: &mut Real,
@@ -606,15 +621,7 @@ fn request_deletion(
     at_once: bool,
 ) -> Checked<()> {
     let calendar = real.store().calendar().clone();
-    let all_keys: Vec<Key> = model.index.keys().cloned().collect();
-    let named: Vec<Result<Key, u64>> = named
-        .iter()
-        .map(|n| match n {
-            Named::Own(i) => model.pick_record(subject, *i).ok_or(NO_SUCH_RECORD),
-            Named::Any(i) if !all_keys.is_empty() => Ok(all_keys[i % all_keys.len()].clone()),
-            Named::Any(_) | Named::Bogus => Err(NO_SUCH_RECORD),
-        })
-        .collect();
+    let named: Vec<Result<Key, u64>> = named.iter().map(|n| resolve(model, subject, n)).collect();
     let mut want = model.request_deletion(&calendar, subject, &named);
     if let (Some(request), true) = (&want, at_once) {
         want = model.carry_out(request.id);
