@@ -11,6 +11,7 @@
 use crate::domain::code::SubjectCode;
 use crate::domain::date::Date;
 use crate::domain::objection::{Effects, Event, Ground, Objection};
+use crate::domain::record::Record;
 use crate::error::{Error, Result};
 use crate::store::lifecycle::{self, DeletionRequest, Notification, Recipient, Tombstone};
 use crate::Store;
@@ -162,11 +163,7 @@ impl Store {
         if stored.is_empty() {
             return Err(Error::Invalid("no such subject".to_string()));
         }
-        let deletable = |r: &crate::domain::record::Record| {
-            self.catalog()
-                .get(&r.current().content.item)
-                .is_some_and(|i| i.deletable_on_request)
-        };
+        let deletable = |r: &Record| self.deletable_on_request(r);
         let (mut accepted, mut refused) = (Vec::new(), Vec::new());
         if records.is_empty() {
             accepted.extend(
@@ -226,9 +223,19 @@ impl Store {
         Ok(request)
     }
 
+    /// Whether the subject may have `record` deleted on request (Art. 27 ¶2): its version in
+    /// force is a commendation, volunteer or charity record.
+    fn deletable_on_request(&self, record: &Record) -> bool {
+        self.catalog()
+            .get(&record.current().content.item)
+            .is_some_and(|i| i.deletable_on_request)
+    }
+
     /// Carries out a deletion request: in one batch the records leave the subject (their content
     /// is gone), tombstones keep what refuses a resubmission, the providers are notified and the
-    /// request is marked done. Idempotent.
+    /// request is marked done. A record whose new version made it something else than a
+    /// commendation, volunteer or charity record since the request stays, and the request lists
+    /// it as refused. Idempotent.
     pub fn carry_out_deletion(&self, id: u64, today: Date) -> Result<DeletionRequest> {
         let _guard = self.registry_lock();
         let mut request = lifecycle::deletion(self.tree(), id)?
@@ -239,7 +246,8 @@ impl Store {
         request.done_on = Some(today);
         let mut counters = self.lifecycle_counters()?;
         let mut tombstones = lifecycle::tombstones(self.tree(), &request.subject)?;
-        let done = self.rewrite_subject(&request.subject, |entry, batch| {
+        let subject = request.subject;
+        let done = self.rewrite_subject(&subject, |entry, batch| {
             for column in entry.columns.iter_mut() {
                 let mut kept = Vec::with_capacity(column.len());
                 for record in column.drain(..) {
@@ -248,6 +256,21 @@ impl Store {
                         continue;
                     }
                     let item = record.current().content.item.clone();
+                    // NOTE: the request was checked when received; a new version since may have
+                    // changed the item, and deleting what is no longer deletable on request
+                    // would be an unlawful deletion (Art. 31). Found by tests/model.rs.
+                    if !self.deletable_on_request(&record) {
+                        let id = record.record_id.0;
+                        request.records.retain(|r| *r != id);
+                        request.refused.push((
+                            id,
+                            format!(
+                                "item {item}: the record changed after the request and is no longer a commendation, volunteer or charity record; Art. 27 ¶2 allows deleting only those on request"
+                            ),
+                        ));
+                        kept.push(record);
+                        continue;
+                    }
                     lifecycle::put_notification(
                         batch,
                         &Notification {
@@ -275,7 +298,7 @@ impl Store {
                 }
                 *column = kept;
             }
-            lifecycle::put_tombstones(batch, &request.subject, &tombstones);
+            lifecycle::put_tombstones(batch, &subject, &tombstones);
             lifecycle::put_deletion(batch, &request);
             lifecycle::put_counters(batch, &counters);
             Ok(())
@@ -285,7 +308,7 @@ impl Store {
                 "the subject is no longer stored".to_string(),
             ));
         }
-        self.note_tombstoned(&request.subject);
+        self.note_tombstoned(&subject);
         Ok(request)
     }
 

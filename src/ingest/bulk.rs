@@ -401,13 +401,15 @@ impl Store {
                 Outcome::Accepted => summary.accepted += 1,
                 Outcome::Duplicate => summary.duplicates += 1,
                 Outcome::NewVersion => summary.new_versions += 1,
-                // A resubmission of a record deleted on request (the tombstone check).
+                // A resubmission of a record deleted on request (the tombstone check): refused
+                // because of what is stored, a `conflict` as in a file-by-file ingest (found by
+                // tests/model.rs).
                 Outcome::Refused(reason) => refuse(
                     summary,
                     report,
                     options.max_rejects_kept,
                     staged.line,
-                    "refused",
+                    "conflict",
                     reason,
                 ),
             }

@@ -229,6 +229,16 @@ impl SearchIndex {
             tantivy::tokenizer::TextAnalyzer::from(analyzer::GramTokenizer::default()),
         );
         let writer = index.writer(WRITER_BYTES).map_err(search_error)?;
+        // NOTE: a commit killed half-way leaves files `meta.json` never named, among them a
+        // segment's `<segment>.<opstamp>.del`: the catch-up that follows replays the same
+        // operations to the same opstamp and wants that name again, and tantivy refuses to
+        // overwrite a file, so the store could not be opened again (tests/crash.rs). tantivy
+        // collects such files only after a successful commit; collect them now. No one else
+        // uses the index: the store's sled lock is held.
+        writer
+            .garbage_collect_files()
+            .wait()
+            .map_err(search_error)?;
         // NOTE: a manual reload policy: the default reloads asynchronously, so a reader could
         // miss an ingest that already reported success. We reload after every commit.
         let reader = index
