@@ -35,7 +35,6 @@ pub fn run(w: &Workload, work: &Path) -> Result<EngineResult> {
         records: report.accepted + report.new_versions,
         load_secs,
         disk_bytes: store.disk_bytes()?,
-        disk_what: "store directory (sled + search index) after the load".into(),
         ..EngineResult::default()
     };
     let codes = parse_codes(&w.lookup_codes)?;

@@ -85,9 +85,11 @@ fn run(flags: Flags) -> Result<()> {
 /// One engine's phase, in its own process: reads the workload, writes its result.
 fn child(engine: EngineName, dir: &Path) -> Result<()> {
     let w = workload::Workload::load(dir)?;
-    let result = match engine {
+    let load_before = measure::load_average();
+    let mut result = match engine {
         EngineName::Credstore => credstore_engine::run(&w, dir)?,
         EngineName::Sqlite => sqlite::run(&w, dir)?,
     };
+    result.load_average = (load_before, measure::load_average());
     result.save(dir)
 }

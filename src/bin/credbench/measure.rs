@@ -18,10 +18,9 @@ pub struct EngineResult {
     pub records: u64,
     /// Wall time of the load, from the first file read to durable (and searchable).
     pub load_secs: f64,
-    /// Bytes on disk after the load.
+    /// Bytes on disk after the load (credstore: its directory, search index included; SQLite:
+    /// the database and its WAL).
     pub disk_bytes: u64,
-    /// What `disk_bytes` counts.
-    pub disk_what: String,
     /// Timed runs of the plain lookup batch (key order, 2 threads), in ms.
     pub lookup_ms: Vec<f64>,
     /// Codes of the batch found.
@@ -40,6 +39,9 @@ pub struct EngineResult {
     pub sweep_unavailable: Option<String>,
     /// Peak resident memory of the child (VmHWM), in bytes.
     pub peak_rss_bytes: u64,
+    /// The machine's 1-minute load average when the phase started and when it ended (the
+    /// machine is shared: a figure measured at load 8 on 2 cores is not one measured at 1).
+    pub load_average: (f64, f64),
 }
 
 /// One search class's latencies and answers.
@@ -123,6 +125,14 @@ pub fn save_lookups(dir: &Path, engine: &str, lines: &[String]) -> Result<()> {
     }
     out.flush()
         .with_context(|| format!("writing {}", path.display()))
+}
+
+/// The 1-minute load average (`/proc/loadavg`), 0 when unreadable.
+pub fn load_average() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0)
 }
 
 /// Runs `f` and returns its result with the wall time in seconds.

@@ -72,6 +72,11 @@ pub fn print(
     writeln!(out, "machine: {}", machine())?;
     writeln!(
         out,
+        "load average (1 min) at the start / end of each phase: credstore {:.1} / {:.1}, SQLite {:.1} / {:.1}",
+        cs.load_average.0, cs.load_average.1, sq.load_average.0, sq.load_average.1
+    )?;
+    writeln!(
+        out,
         "lookups: {} codes ({} found, {} records), key order, 2 threads, median of {} runs; searches: {} queries per class, limit 20, one thread",
         w.lookup_codes.len(),
         cs.lookup_found,
@@ -170,7 +175,7 @@ fn rows(w: &Workload, cs: &EngineResult, sq: &EngineResult) -> Vec<Row> {
         sqlite: Figure::Bytes(sq.peak_rss_bytes),
     });
     rows.push(Row {
-        label: format!("disk after the load ({} / {})", cs.disk_what, sq.disk_what),
+        label: "disk after the load (credstore: store and search index; SQLite: db + wal)".into(),
         credstore: Ok(Figure::Bytes(cs.disk_bytes)),
         sqlite: Figure::Bytes(sq.disk_bytes),
     });
