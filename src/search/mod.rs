@@ -529,7 +529,7 @@ impl SearchIndex {
             let n = code_like.len();
             let mut parts: Vec<Box<dyn Query>> = Vec::new();
             if n <= PREFIX_MAX {
-                if n % 2 == 0 {
+                if n.is_multiple_of(2) {
                     parts.push(term_query(f.code_prefix, &code_like));
                 } else {
                     parts.extend(one_longer(searcher, f.code_prefix, &code_like)?);

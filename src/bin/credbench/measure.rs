@@ -1,0 +1,171 @@
+//! What a child process measures and hands back to the parent (`<engine>-result.json`, and its
+//! lookup answers as `<engine>-lookups.jsonl`), and the helpers that measure it.
+
+use anyhow::{Context, Result};
+use credstore::domain::record::{Record, Subject, SubjectRecords};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+/// One engine's figures and answers.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct EngineResult {
+    /// `credstore` or `sqlite`.
+    pub engine: String,
+    /// Records the load stored.
+    pub records: u64,
+    /// Wall time of the load, from the first file read to durable (and searchable).
+    pub load_secs: f64,
+    /// Bytes on disk after the load (credstore: its directory, search index included; SQLite:
+    /// the database and its WAL).
+    pub disk_bytes: u64,
+    /// Timed runs of the plain lookup batch (key order, 2 threads), in ms.
+    pub lookup_ms: Vec<f64>,
+    /// Codes of the batch found.
+    pub lookup_found: u64,
+    /// Records read by one pass of the batch.
+    pub lookup_records: u64,
+    /// Timed runs of the agency path (`Store::bulk_query`), in ms; credstore only.
+    pub bulk_query_ms: Option<Vec<f64>>,
+    /// Codes the agency path found.
+    pub bulk_query_found: Option<u64>,
+    /// Per search class: latencies and answers.
+    pub searches: Vec<SearchResult>,
+    /// The retention sweep, when the engine has one.
+    pub sweep: Option<SweepResult>,
+    /// Peak resident memory of the child (VmHWM), in bytes.
+    pub peak_rss_bytes: u64,
+    /// The machine's 1-minute load average when the phase started and when it ended (the
+    /// machine is shared: a figure measured at load 8 on 2 cores is not one measured at 1).
+    pub load_average: (f64, f64),
+}
+
+/// One search class's latencies and answers.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SearchResult {
+    /// Per query, in µs (the timed pass).
+    pub latencies_us: Vec<f64>,
+    /// Per query, the codes of the hits that mean "matches" (see the engines' modules).
+    pub answers: Vec<Vec<String>>,
+}
+
+/// A retention sweep's outcome.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SweepResult {
+    /// Wall time, durable at the end.
+    pub secs: f64,
+    /// Records moved to the archive.
+    pub archived: u64,
+    /// Records moved, by catalog item.
+    pub by_item: BTreeMap<String, u64>,
+}
+
+impl EngineResult {
+    /// Writes `dir/<engine>-result.json`.
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        let path = dir.join(format!("{}-result.json", self.engine));
+        std::fs::write(&path, serde_json::to_vec(self)?)
+            .with_context(|| format!("writing {}", path.display()))
+    }
+
+    /// Reads `dir/<engine>-result.json`.
+    pub fn load(dir: &Path, engine: &str) -> Result<EngineResult> {
+        let path = dir.join(format!("{engine}-result.json"));
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?;
+        Ok(serde_json::from_slice(&bytes)?)
+    }
+}
+
+/// A subject's answer in a form both engines can produce: the store-assigned numbers (subject id,
+/// record ids, collection-log sequence) zeroed, since each engine assigns its own, and records in
+/// (provider, provider record id) order.
+#[derive(Debug, Serialize)]
+pub struct Normalised<'a> {
+    code: &'a str,
+    subject: Option<Subject>,
+    records: Vec<Record>,
+}
+
+/// One line of `<engine>-lookups.jsonl`.
+pub fn normalised_line(code: &str, found: Option<SubjectRecords>) -> Result<String> {
+    let (subject, mut records) = match found {
+        Some(s) => (Some(s.subject), s.records),
+        None => (None, Vec::new()),
+    };
+    let subject = subject.map(|mut s| {
+        s.subject_id = 0;
+        s
+    });
+    for r in &mut records {
+        r.record_id = credstore::domain::record::RecordId(0);
+        for v in &mut r.versions {
+            v.collection_seq = 0;
+        }
+    }
+    records.sort_by(|a, b| {
+        (&a.provider, &a.provider_record_id).cmp(&(&b.provider, &b.provider_record_id))
+    });
+    Ok(serde_json::to_string(&Normalised {
+        code,
+        subject,
+        records,
+    })?)
+}
+
+/// Writes the lookup answers, one line per code in batch order.
+pub fn save_lookups(dir: &Path, engine: &str, lines: &[String]) -> Result<()> {
+    let path = dir.join(format!("{engine}-lookups.jsonl"));
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
+    for line in lines {
+        writeln!(out, "{line}")?;
+    }
+    out.flush()
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+/// The 1-minute load average (`/proc/loadavg`), 0 when unreadable.
+pub fn load_average() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0)
+}
+
+/// Runs `f` and returns its result with the wall time in seconds.
+pub fn timed<T>(f: impl FnOnce() -> T) -> (T, f64) {
+    let started = Instant::now();
+    let out = f();
+    (out, started.elapsed().as_secs_f64())
+}
+
+/// Peak resident memory of this process (VmHWM), in bytes.
+pub fn peak_rss_bytes() -> Result<u64> {
+    let status =
+        std::fs::read_to_string("/proc/self/status").context("reading /proc/self/status")?;
+    let kb = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse::<u64>().ok())
+        .context("no VmHWM in /proc/self/status")?;
+    Ok(kb * 1024)
+}
+
+/// The `q`-quantile (0.0-1.0) of `values`, nearest rank; 0 when empty.
+pub fn quantile(values: &[f64], q: f64) -> f64 {
+    if values.is_empty() {
+        return 0.0;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted[((sorted.len() - 1) as f64 * q).round() as usize]
+}
+
+/// A rayon pool of `threads` threads.
+pub fn pool(threads: usize) -> Result<rayon::ThreadPool> {
+    Ok(rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()?)
+}
