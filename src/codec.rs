@@ -125,20 +125,8 @@ pub fn plain<'v>(
     if value.first() != Some(&COMPRESSED) {
         return Ok(std::borrow::Cow::Borrowed(value));
     }
-    let corrupt = |reason: String| Error::Corrupt {
-        tree,
-        key: crate::store::keys::describe(key),
-        reason,
-    };
-    let (id, len) = compressed_header(value)
-        .ok_or_else(|| corrupt("compressed value shorter than its header".into()))?;
-    if len > MAX_PLAIN {
-        return Err(corrupt(format!("claims {len} plain bytes")));
-    }
-    let dict = dictionary(id)
-        .ok_or_else(|| corrupt(format!("needs dictionary {id}, which the store lacks")))?;
-    let mut out = Vec::with_capacity(len);
-    decompress_checked(&mut out, value, &dict, len, corrupt)?;
+    let mut out = Vec::new();
+    plain_into(value, dictionary, &mut out, tree, key)?;
     Ok(std::borrow::Cow::Owned(out))
 }
 

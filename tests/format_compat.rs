@@ -1,23 +1,10 @@
 //! Stores written by earlier formats still open and read the same (STYLE habit 4): the
 //! committed format-1 fixture, its dictionary-compressed subject values included.
 
+mod common;
+
+use common::{copy_dir, TestResult};
 use std::path::{Path, PathBuf};
-
-type TestResult = Result<(), Box<dyn std::error::Error>>;
-
-fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), target)?;
-        }
-    }
-    Ok(())
-}
 
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/format-v1")

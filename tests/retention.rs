@@ -355,20 +355,6 @@ fn a_killed_sweep_rerun_ends_in_the_state_of_an_uninterrupted_one() -> TestResul
     Ok(())
 }
 
-fn copy_dir(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_dir(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), &target)?;
-        }
-    }
-    Ok(())
-}
-
 #[test]
 fn queries_from_several_threads_see_each_subject_before_or_after_a_sweep() -> TestResult {
     let tmp = tempfile::tempdir()?;

@@ -97,25 +97,18 @@ pub fn listing() -> bool {
 /// built once and cached under `target/bench-data/store-s{N}-v1` (the same cache
 /// `search_scale` uses).
 pub fn cached_store(subjects: u64) -> PathBuf {
-    let data = dataset(subjects);
-    let dir = data.with_file_name(format!("store-s{subjects}-v1"));
-    let done = dir.join(".complete");
-    if !done.exists() {
-        let _ = std::fs::remove_dir_all(&dir);
-        let store = credstore::Store::open(&dir).expect("open");
-        bulk_all_with(&store, &data, true);
-        store.reindex().expect("reindex");
-        drop(store);
-        std::fs::write(&done, b"").expect("mark");
-    }
-    dir
+    built_store(subjects, "")
 }
 
 /// Like [`cached_store`], but a store no bench writes to (`store-s{N}-clean-v1`): benches that
 /// change a store (the retention sweep) copy it with [`copy_dir`] and change the copy.
 pub fn clean_store(subjects: u64) -> PathBuf {
+    built_store(subjects, "-clean")
+}
+
+fn built_store(subjects: u64, tag: &str) -> PathBuf {
     let data = dataset(subjects);
-    let dir = data.with_file_name(format!("store-s{subjects}-clean-v1"));
+    let dir = data.with_file_name(format!("store-s{subjects}{tag}-v1"));
     let done = dir.join(".complete");
     if !done.exists() {
         let _ = std::fs::remove_dir_all(&dir);

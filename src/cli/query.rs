@@ -155,7 +155,7 @@ pub fn bulk(
         |bytes: Vec<u8>| {
             sink_out.write_all(&bytes)?;
             done += 1;
-            if progress && done % 10_000 == 0 {
+            if progress && done.is_multiple_of(10_000) {
                 let rate = done as f64 / started.elapsed().as_secs_f64().max(1e-9);
                 eprint!("\r  {done} codes answered, {rate:.0}/s");
             }

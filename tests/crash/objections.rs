@@ -111,13 +111,13 @@ enum Step {
 }
 
 fn next_step(o: &Objection, corrected: bool) -> Option<Step> {
-    let upheld = o.id % 2 == 0;
+    let upheld = o.id.is_multiple_of(2);
     match o.state {
         State::Filed => Some(Step::Compare),
         State::Forwarded if o.id % 4 >= 2 => Some(Step::Due),
         State::Forwarded | State::Suspended => Some(Step::Respond { upheld }),
         State::Upheld if !corrected => Some(Step::Correct),
-        State::Rejected if o.id % 3 != 0 => Some(Step::Dispute),
+        State::Rejected if !o.id.is_multiple_of(3) => Some(Step::Dispute),
         _ => None,
     }
 }
@@ -161,7 +161,7 @@ fn correct(store: &Store, o: &Objection) -> Outcome {
     options.chunk_lines = 1;
     // The index commit would take most of the child's time, and most kills would land in it:
     // most corrections leave the index to the next open (the name does not change anyway).
-    options.defer_search_index = o.id % 16 != 0;
+    options.defer_search_index = !o.id.is_multiple_of(16);
     let report = store.ingest_reader(
         PROVIDER,
         &format!("correction-{}.jsonl", o.id),

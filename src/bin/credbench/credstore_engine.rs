@@ -89,19 +89,7 @@ fn lookups(
             .map(|c| store.subject(c))
             .collect::<Result<_, _>>()
     })?;
-    result.lookup_found = answers.iter().flatten().count() as u64;
-    result.lookup_records = answers
-        .iter()
-        .flatten()
-        .map(|s| s.records.len() as u64)
-        .sum();
-    let lines = w
-        .lookup_codes
-        .iter()
-        .zip(answers)
-        .map(|(code, a)| measure::normalised_line(code, a))
-        .collect::<Result<Vec<_>>>()?;
-    measure::save_lookups(dir, "credstore", &lines)?;
+    measure::note_lookups(result, &w.lookup_codes, answers, dir, "credstore")?;
     for _ in 0..w.runs {
         let (n, secs) = measure::timed(|| {
             pool.install(|| {

@@ -114,8 +114,31 @@ pub fn normalised_line(code: &str, found: Option<SubjectRecords>) -> Result<Stri
     })?)
 }
 
+/// Counts the answer pass of the lookups into `result` and saves it, normalised, for the parent
+/// to compare engine with engine (`codes` in batch order, `answers` beside them).
+pub fn note_lookups(
+    result: &mut EngineResult,
+    codes: &[String],
+    answers: Vec<Option<SubjectRecords>>,
+    dir: &Path,
+    engine: &str,
+) -> Result<()> {
+    result.lookup_found = answers.iter().flatten().count() as u64;
+    result.lookup_records = answers
+        .iter()
+        .flatten()
+        .map(|s| s.records.len() as u64)
+        .sum();
+    let lines = codes
+        .iter()
+        .zip(answers)
+        .map(|(code, a)| normalised_line(code, a))
+        .collect::<Result<Vec<_>>>()?;
+    save_lookups(dir, engine, &lines)
+}
+
 /// Writes the lookup answers, one line per code in batch order.
-pub fn save_lookups(dir: &Path, engine: &str, lines: &[String]) -> Result<()> {
+fn save_lookups(dir: &Path, engine: &str, lines: &[String]) -> Result<()> {
     let path = dir.join(format!("{engine}-lookups.jsonl"));
     let mut out = std::io::BufWriter::new(std::fs::File::create(&path)?);
     for line in lines {
