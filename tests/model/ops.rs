@@ -120,8 +120,9 @@ pub enum Op {
         request: usize,
     },
     Reopen,
-    // NOTE: the retention sweep (`Store::sweep`, issue 5) joins here as `Sweep`, with its rule in
-    // `Model` and its call in `step`.
+    // NOTE: the retention sweep (`Store::sweep`, issue 5) joins here as `Sweep`: generated in
+    // `op()` below, its rule beside the others in `model/lifecycle.rs`, called in `step`
+    // (tests/model.rs); `compare_all` then checks it like every other operation.
 }
 
 pub const GROUNDS: [Ground; 3] = [
