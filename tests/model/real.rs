@@ -7,6 +7,7 @@
 //! changes, and no id is ever bound to two keys (ids are never reused).
 
 use super::rules::*;
+use super::visibility::*;
 use credstore::domain::code::SubjectCode;
 use credstore::domain::date::Date;
 use credstore::domain::objection::Objection;

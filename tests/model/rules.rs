@@ -1,10 +1,12 @@
 //! The model: what the store should hold and show, kept in plain maps and computed from the
 //! rules as the Measures (/work/shared/DOMAIN.md) and the crate's documentation state them.
+//! This file holds its data (the catalog items the tests use, the deadlines, the requesters'
+//! scopes), its state and the ingest rules; `lifecycle.rs` the objections and deletions,
+//! `visibility.rs` what each requester is shown.
 //!
-//! Nothing here calls the store, the catalog, the policy or `query::visibility`: the catalog
-//! items the tests use, the deadlines and the visibility rule are written out below. The model
-//! uses only the crate's value types (dates, codes, enums) and, for working days, the
-//! calendar's *data* (`is_workday`), counting the days itself.
+//! Nothing in the model calls the store, the catalog, the policy or `query::visibility`. It uses
+//! only the crate's value types (dates, codes, enums) and, for working days, the calendar's
+//! *data* (`is_workday`), counting the days itself.
 //!
 //! Records are identified by their provider key `(provider, provider_record_id)`; the store's
 //! record ids are bound to those keys by the runner as it first sees each record.
@@ -98,7 +100,7 @@ pub struct ScopeM {
 }
 
 impl ScopeM {
-    fn covers(&self, category: Category, item: &str) -> bool {
+    pub fn covers(&self, category: Category, item: &str) -> bool {
         self.categories.contains(&category) || self.items.contains(&item)
     }
 }
@@ -321,6 +323,15 @@ pub fn add_workdays(calendar: &WorkCalendar, received: Date, n: u32) -> Date {
     }
 }
 
+/// A column's place in a subject's value: basic, dishonesty, other.
+pub fn category_rank(c: Category) -> u8 {
+    match c {
+        Basic => 0,
+        Dishonesty => 1,
+        Other => 2,
+    }
+}
+
 /// The first day a record is no longer queryable (Art. 27), if its item has a query period.
 pub fn period_end(content: &Content) -> Option<Date> {
     let years = item_of(&content.item)?.period_years?;
@@ -496,233 +507,6 @@ impl Model {
         }
         records.keys().nth(pick % records.len()).cloned()
     }
-
-    // ---- objections (Art. 28-30) ----
-
-    /// Files an objection; `None` when refused (no such record).
-    pub fn file(
-        &mut self,
-        calendar: &WorkCalendar,
-        subject: usize,
-        key: &Key,
-        ground: Ground,
-    ) -> Option<ObjectionM> {
-        let record = self.record(subject, key)?;
-        let today = self.today;
-        // A past-query-period objection is decided at once by the retention rule, and the
-        // subject told.
-        let settled = match ground {
-            Ground::PastQueryPeriod => Some(
-                if period_end(record.current()).is_some_and(|end| today >= end) {
-                    State::Settled
-                } else {
-                    State::Rejected
-                },
-            ),
-            _ => None,
-        };
-        let id = self.objections.len() as u64 + 1;
-        self.objections.push(ObjectionM {
-            id,
-            subject,
-            key: key.clone(),
-            ground,
-            filed_on: today,
-            state: State::Filed,
-            compare_due: add_workdays(calendar, today, COMPARE_WORKDAYS),
-            provider_due: None,
-            history: Vec::new(),
-        });
-        if let Some(to) = settled {
-            self.moved(id, to, (true, false));
-        }
-        self.objection(id)
-    }
-
-    fn objection(&self, id: u64) -> Option<ObjectionM> {
-        self.objections.iter().find(|o| o.id == id).cloned()
-    }
-
-    /// Moves objection `id` to state `to` today, telling (the subject, the provider).
-    fn moved(&mut self, id: u64, to: State, (subject, provider): (bool, bool)) {
-        let today = self.today;
-        let Some(o) = self.objections.iter_mut().find(|o| o.id == id) else {
-            return;
-        };
-        o.state = to;
-        o.history.push((today, to));
-        let (s, key) = (o.subject, o.key.clone());
-        if subject {
-            self.notices
-                .push((today, ToM::Subject(s), Some(id), key.clone()));
-        }
-        if provider {
-            self.notices
-                .push((today, ToM::Provider(key.0.clone()), Some(id), key));
-        }
-    }
-
-    /// The centre compares its record with the provider's: the store keeps every submission
-    /// verbatim, so they always agree and the objection goes to the provider. Refused unless
-    /// filed, or when the record is no longer stored.
-    pub fn compare(&mut self, calendar: &WorkCalendar, id: u64) -> Option<ObjectionM> {
-        let today = self.today;
-        let o = self.objection(id)?;
-        self.record(o.subject, &o.key)?;
-        if o.state != State::Filed {
-            return None;
-        }
-        let o = self.objections.iter_mut().find(|o| o.id == id)?;
-        o.provider_due = Some(add_workdays(calendar, today, PROVIDER_WORKDAYS));
-        // Forwarded to the provider; the subject is told (Art. 29).
-        self.moved(id, State::Forwarded, (true, true));
-        self.objection(id)
-    }
-
-    /// The provider answers a forwarded (or, late, a suspended) objection.
-    pub fn respond(&mut self, id: u64, upheld: bool) -> Option<ObjectionM> {
-        let o = self.objection(id)?;
-        if !matches!(o.state, State::Forwarded | State::Suspended) {
-            return None;
-        }
-        let to = if upheld {
-            State::Upheld
-        } else {
-            State::Rejected
-        };
-        // The subject is told the provider's answer.
-        self.moved(id, to, (true, false));
-        self.objection(id)
-    }
-
-    /// The subject still disagrees with a rejection.
-    pub fn dispute(&mut self, id: u64) -> Option<ObjectionM> {
-        if self.objection(id)?.state != State::Rejected {
-            return None;
-        }
-        self.moved(id, State::Disputed, (false, false));
-        self.objection(id)
-    }
-
-    /// The scheduler tick: forwarded objections past the provider's last day are suspended;
-    /// every pending deletion request is carried out. Returns (objection ids, request ids).
-    pub fn process_due(&mut self) -> (Vec<u64>, Vec<u64>) {
-        let today = self.today;
-        let suspended: Vec<u64> = self
-            .objections
-            .iter()
-            .filter(|o| o.state == State::Forwarded && o.provider_due.is_some_and(|d| today > d))
-            .map(|o| o.id)
-            .collect();
-        for &id in &suspended {
-            // The provider is told its deadline passed.
-            self.moved(id, State::Suspended, (false, true));
-        }
-        let pending: Vec<u64> = self
-            .deletions
-            .iter()
-            .filter(|d| d.done_on.is_none())
-            .map(|d| d.id)
-            .collect();
-        for &id in &pending {
-            self.carry_out(id);
-        }
-        (suspended, pending)
-    }
-
-    /// A record's marks from its objections: (objection mark, suspended). The mark shows while
-    /// an objection is open (filed, forwarded, suspended) or disputed (Art. 30 ¶1); suspension
-    /// while the provider is late (Art. 30 ¶2).
-    pub fn marks(&self, key: &Key) -> (bool, bool) {
-        let mut mark = (false, false);
-        for o in self.objections.iter().filter(|o| &o.key == key) {
-            mark.0 |= matches!(
-                o.state,
-                State::Filed | State::Forwarded | State::Suspended | State::Disputed
-            );
-            mark.1 |= o.state == State::Suspended;
-        }
-        mark
-    }
-
-    // ---- deletion on request (Art. 27 ¶2) ----
-
-    /// A subject's request: `named` lists record ids (empty: every deletable record). Refused
-    /// outright when the subject holds no record.
-    pub fn request_deletion(
-        &mut self,
-        calendar: &WorkCalendar,
-        subject: usize,
-        named: &[Result<Key, u64>],
-    ) -> Option<DeletionM> {
-        let records = &self.subjects.get(&subject)?.records;
-        if records.is_empty() {
-            return None;
-        }
-        let deletable =
-            |key: &Key| item_of(&records[key].current().item).is_some_and(|i| i.deletable);
-        let mut accepted = Vec::new();
-        let mut refused = Vec::new();
-        if named.is_empty() {
-            accepted.extend(records.keys().filter(|k| deletable(k)).cloned());
-        }
-        for n in named {
-            match n {
-                Ok(key) if records.contains_key(key) && deletable(key) => {
-                    accepted.push(key.clone())
-                }
-                Ok(key) if records.contains_key(key) => refused.push(Refused::Record(key.clone())),
-                Ok(key) => refused.push(Refused::Record(key.clone())),
-                Err(id) => refused.push(Refused::Unknown(*id)),
-            }
-        }
-        accepted.sort();
-        accepted.dedup();
-        let request = DeletionM {
-            id: self.deletions.len() as u64 + 1,
-            subject,
-            received_on: self.today,
-            due_on: add_workdays(calendar, self.today, DELETION_WORKDAYS),
-            records: accepted,
-            refused,
-            done_on: None,
-        };
-        self.deletions.push(request.clone());
-        Some(request)
-    }
-
-    /// Carries out a request (once): its records leave the subject for good — those still
-    /// commendation, volunteer or charity records. One whose item a new version changed since
-    /// the request is no longer deletable on request (Art. 27 ¶2; Art. 31: no unlawful
-    /// deletion): it stays, and the request lists it as refused.
-    pub fn carry_out(&mut self, id: u64) -> Option<DeletionM> {
-        let today = self.today;
-        let request = self.deletions.iter_mut().find(|d| d.id == id)?;
-        if request.done_on.is_none() {
-            request.done_on = Some(today);
-            if let Some(s) = self.subjects.get_mut(&request.subject) {
-                let mut kept = Vec::new();
-                for key in std::mem::take(&mut request.records) {
-                    match s.records.get(&key) {
-                        Some(r) if !item_of(&r.current().item).is_some_and(|i| i.deletable) => {
-                            request.refused.push(Refused::Record(key));
-                        }
-                        Some(_) => {
-                            s.records.remove(&key);
-                            // The provider is told (Art. 27 ¶2).
-                            let to = ToM::Provider(key.0.clone());
-                            self.notices.push((today, to, None, key.clone()));
-                            kept.push(key);
-                        }
-                        // Gone already (another request): nothing to do.
-                        None => kept.push(key),
-                    }
-                }
-                request.records = kept;
-            }
-        }
-        Some(request.clone())
-    }
 }
 
 enum LineOutcome {
@@ -730,184 +514,4 @@ enum LineOutcome {
     Duplicate,
     NewVersion,
     Rejected(&'static str),
-}
-
-// ---- what each requester is shown (Art. 16, 18, 20, 27, 30) ----
-
-/// The requesters every step compares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ViewerM {
-    Public,
-    Subject,
-    /// The grantee BANK, presenting the subject's authorisation or not.
-    Grantee {
-        authorised: bool,
-    },
-    /// The credit service agency AGENCY, presenting the subject's authorisation or not.
-    Agency {
-        authorised: bool,
-    },
-    /// The government body GOV for [`MATTER`].
-    Government,
-    /// The centre's staff, with or without the non-public permission.
-    Staff {
-        non_public: bool,
-    },
-}
-
-pub const VIEWERS: [ViewerM; 9] = [
-    ViewerM::Public,
-    ViewerM::Subject,
-    ViewerM::Grantee { authorised: false },
-    ViewerM::Grantee { authorised: true },
-    ViewerM::Agency { authorised: false },
-    ViewerM::Agency { authorised: true },
-    ViewerM::Government,
-    ViewerM::Staff { non_public: true },
-    ViewerM::Staff { non_public: false },
-];
-
-/// Why a record is not shown, or why a query is refused.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum WithheldM {
-    Expired,
-    Suspended,
-    NonPublic,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RefusedM {
-    AuthorisationNotYetValid,
-    AuthorisationExpired,
-}
-
-/// A record as an answer shows it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ShownM {
-    pub key: Key,
-    pub version: u32,
-    pub collected_on: Date,
-    pub content: Content,
-    pub objection_mark: bool,
-    /// The last day it is queryable.
-    pub queryable_until: Option<Date>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AnswerM {
-    Refused(RefusedM),
-    NotFound,
-    Found {
-        name: String,
-        former_names: Vec<String>,
-        /// In column order (basic, dishonesty, other), by record id inside a column.
-        shown: Vec<ShownM>,
-        withheld: BTreeMap<WithheldM, u64>,
-    },
-}
-
-impl Model {
-    /// The authorisation a viewer presents for `subject`: its scope, or why it is refused today.
-    fn authorisation(&self, viewer: ViewerM) -> Option<Result<&'static ScopeM, RefusedM>> {
-        let (scope, (from, until)) = match viewer {
-            ViewerM::Grantee { authorised: true } => (&BANK_SCOPE, BANK_VALID),
-            ViewerM::Agency { authorised: true } => (&AGENCY_SCOPE, AGENCY_VALID),
-            _ => return None,
-        };
-        let (from, until) = (
-            plus_days(self.first_day, from),
-            plus_days(self.first_day, until),
-        );
-        Some(if self.today < from {
-            Err(RefusedM::AuthorisationNotYetValid)
-        } else if self.today > until {
-            Err(RefusedM::AuthorisationExpired)
-        } else {
-            Ok(scope)
-        })
-    }
-
-    /// What `viewer` is shown of `subject` today; record order uses the store's ids (`id_of`).
-    pub fn answer(&self, viewer: ViewerM, subject: usize, id_of: impl Fn(&Key) -> u64) -> AnswerM {
-        let scope = match self.authorisation(viewer) {
-            Some(Err(refused)) => return AnswerM::Refused(refused),
-            Some(Ok(scope)) => Some(scope),
-            None => None,
-        };
-        let Some(s) = self.subjects.get(&subject) else {
-            return AnswerM::NotFound;
-        };
-        let mut shown = Vec::new();
-        let mut withheld = BTreeMap::new();
-        let mut records: Vec<(&Key, &RecordM)> = s.records.iter().collect();
-        records.sort_by_key(|(key, r)| (category_rank(r.category), id_of(key)));
-        for (key, record) in records {
-            let content = record.current();
-            let end = period_end(content);
-            let expired = end.is_some_and(|end| self.today >= end);
-            let (objection, suspended) = self.marks(key);
-            // Social third parties do not see suspended records (Art. 30 ¶2).
-            let social = matches!(
-                viewer,
-                ViewerM::Public | ViewerM::Grantee { .. } | ViewerM::Agency { .. }
-            );
-            // Non-public records: the subject, an authorised party within its scope, a body
-            // within its matter, staff with the permission (Art. 16, 18, 20).
-            let entitled = match viewer {
-                ViewerM::Public => false,
-                ViewerM::Subject => true,
-                ViewerM::Grantee { .. } | ViewerM::Agency { .. } => {
-                    scope.is_some_and(|sc| sc.covers(record.category, &content.item))
-                }
-                ViewerM::Government => MATTER_ITEMS.contains(&content.item.as_str()),
-                ViewerM::Staff { non_public } => non_public,
-            };
-            let reason = if expired {
-                Some(WithheldM::Expired)
-            } else if suspended && social {
-                Some(WithheldM::Suspended)
-            } else if content.disclosure == NonPublic && !entitled {
-                Some(WithheldM::NonPublic)
-            } else {
-                None
-            };
-            match reason {
-                Some(r) => *withheld.entry(r).or_insert(0) += 1,
-                None => shown.push(ShownM {
-                    key: key.clone(),
-                    version: record.versions.len() as u32,
-                    collected_on: record.versions[record.versions.len() - 1].collected_on,
-                    content: content.clone(),
-                    objection_mark: objection || suspended,
-                    queryable_until: end.map(|e| plus_days(e, -1)),
-                }),
-            }
-        }
-        AnswerM::Found {
-            name: s.name.clone(),
-            former_names: s.former_names.clone(),
-            shown,
-            withheld,
-        }
-    }
-
-    /// Whether `viewer` sees a person's code in full: not the public, not a third party without
-    /// a valid authorisation.
-    pub fn sees_full_code(&self, viewer: ViewerM) -> bool {
-        match viewer {
-            ViewerM::Public => false,
-            ViewerM::Grantee { .. } | ViewerM::Agency { .. } => {
-                matches!(self.authorisation(viewer), Some(Ok(_)))
-            }
-            _ => true,
-        }
-    }
-}
-
-pub fn category_rank(c: Category) -> u8 {
-    match c {
-        Basic => 0,
-        Dishonesty => 1,
-        Other => 2,
-    }
 }
