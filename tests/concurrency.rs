@@ -1,8 +1,10 @@
-//! Queries, searches and bulk lookups from several threads while ingests and objection
-//! transitions run (issue 7, part 5, for what exists so far): everything finishes (no deadlock),
-//! every answer is one some serial order could give (a subject's records only ever grow while
-//! ingest only adds; an objection mark never shows on a record without an objection), every query
-//! left exactly one log entry, and both log chains verify afterwards.
+//! Queries, searches and bulk lookups from several threads while ingests, objection transitions
+//! and retention sweeps run (issue 7, part 5): everything finishes (no deadlock), every answer
+//! is one some serial order could give (a subject's records other than the first only ever grow
+//! while ingest only adds; its first record, due on 2030-01-01, is shown until a sweep as of
+//! 2030-01-15 archives it and never again after; an objection mark never shows on a record
+//! without an objection), every query left exactly one log entry, and both log chains verify
+//! afterwards.
 
 mod common;
 
@@ -12,6 +14,7 @@ use credstore::domain::objection::Ground;
 use credstore::query::bulk::{BulkInput, BulkRequest};
 use credstore::query::model::{BulkAccess, Requester, Role};
 use credstore::query::{Asker, QueryOptions, Status};
+use credstore::store::retention::SweepOptions;
 use credstore::Store;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -104,6 +107,24 @@ fn readers_and_writers_interleave_without_tearing() -> TestResult {
                 Ok(())
             })
         };
+        // Sweeps as of a day when only the first records (R0, due 2030-01-01) have passed their
+        // query period, several times (each after the first finds nothing), then a dry run.
+        let sweeps = {
+            let store = Arc::clone(&store);
+            scope.spawn(move || -> credstore::Result<u64> {
+                let mut archived = 0;
+                for _ in 0..3 {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    archived += store
+                        .sweep(&SweepOptions {
+                            as_of: date("2030-01-15"),
+                            dry_run: false,
+                        })?
+                        .archived;
+                }
+                Ok(archived)
+            })
+        };
         // Readers.
         let mut readers = Vec::new();
         for t in 0..2 {
@@ -116,6 +137,7 @@ fn readers_and_writers_interleave_without_tearing() -> TestResult {
             );
             readers.push(scope.spawn(move || -> Result<(), String> {
                 let mut seen: HashMap<SubjectCode, usize> = HashMap::new();
+                let mut swept: std::collections::HashSet<SubjectCode> = Default::default();
                 let mut i = t;
                 let mut last_round = false;
                 loop {
@@ -133,10 +155,20 @@ fn readers_and_writers_interleave_without_tearing() -> TestResult {
                     if answer.status != Status::Found {
                         return Err("a stored subject was not found".into());
                     }
-                    let n = answer.records.len();
+                    let first = answer
+                        .records
+                        .iter()
+                        .any(|r| r.provider_record_id.starts_with("R0-"));
+                    let n = answer.records.len() - usize::from(first);
                     let before = seen.insert(org, n).unwrap_or(0);
                     if n < before {
                         return Err(format!("records went from {before} to {n}"));
+                    }
+                    if first && swept.contains(&org) {
+                        return Err("an archived record came back".into());
+                    }
+                    if !first {
+                        swept.insert(org);
                     }
                     let marked = objected.lock().unwrap_or_else(|p| p.into_inner()).clone();
                     if let Some(r) = answer
@@ -205,6 +237,11 @@ fn readers_and_writers_interleave_without_tearing() -> TestResult {
                 }
             })
         };
+        let swept = sweeps.join().map_err(|_| "sweeps panicked")??;
+        assert_eq!(
+            swept, SUBJECTS as u64,
+            "the first sweep archives each first record once"
+        );
         let ingested = ingest.join().map_err(|_| "ingest panicked")?;
         let objected_ok = objections.join().map_err(|_| "objections panicked")?;
         writing.store(false, Ordering::Release);
@@ -222,10 +259,13 @@ fn readers_and_writers_interleave_without_tearing() -> TestResult {
     assert_eq!(logged, queries.load(Ordering::Relaxed));
     let report = store.audit_verify()?;
     assert!(report.ok(), "{report:?}");
-    // The final state is what the serial writes give: 1 + ROUNDS records a subject, 10 marked.
+    // The final state is what the serial writes give: 1 + ROUNDS records a subject (the first
+    // archived, still stored), 10 marked, and the archive agrees with the rule.
     for org in &orgs {
         assert_eq!(store.records(org)?.len(), 1 + ROUNDS);
     }
+    assert_eq!(store.archived_set().len(), SUBJECTS as u64);
+    assert!(store.verify_retention(None)?.is_ok());
     let marks: usize = orgs
         .iter()
         .map(|o| store.record_marks(o).map(|m| m.len()))
