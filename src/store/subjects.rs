@@ -189,7 +189,7 @@ pub fn scan<'a>(
 
 /// A record as stored, decoded without copying its text: every field is parsed (and checked)
 /// and strings borrow from the value. Field for field the wire layout of
-/// [`Record`](crate::domain::record::Record), which a test keeps in step. For scans that read
+/// [`Record`], which a test keeps in step. For scans that read
 /// every record (the verification sweep), where allocating each string would dominate.
 #[derive(Debug, serde::Deserialize)]
 pub struct RecordView<'a> {
