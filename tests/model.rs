@@ -436,6 +436,7 @@ fn a_record_no_longer_deletable_when_the_deletion_is_carried_out_stays() -> Chec
             pick: 0,
             change: Change::Item(item_index("O-PROPERTY-JUDGMENT")),
             form: 0,
+            focus: false,
         }]),
         Op::ProcessDue,
     ])
@@ -458,6 +459,7 @@ fn a_bulk_load_reports_a_deleted_records_resubmission_as_a_conflict() -> Checked
                 pick: 0,
                 change: Change::Same,
                 form: 0,
+                focus: false,
             }],
             path: Path::Bulk,
         },

@@ -4,7 +4,7 @@
 use super::common::{person, usccs, with_bad_check};
 use super::rules::*;
 use credstore::domain::date::Date;
-use credstore::domain::objection::Ground;
+use credstore::domain::objection::{Ground, State};
 use credstore::domain::SubjectKind;
 use proptest::prelude::*;
 
@@ -36,6 +36,8 @@ pub enum Change {
     Disclosure(u8),
     /// Any item: the same category (a new version), another (refused), or one not for the kind.
     Item(usize),
+    /// Another item of the same category: the provider corrects the item (a new version).
+    ItemInCategory(usize),
     /// Another subject: refused (a record never moves).
     Subject(usize),
     Occurred(i32),
@@ -58,11 +60,14 @@ pub enum LineOp {
         form: u8,
         no_name: bool,
     },
-    /// A line submitted before, again, with one change.
+    /// A line submitted before, again, with one change; with `focus`, a line of a record in
+    /// the middle of something (a pending deletion request, an objection not closed), so such
+    /// interleavings come up often.
     Resubmit {
         pick: usize,
         change: Change,
         form: u8,
+        focus: bool,
     },
     Garbage,
 }
@@ -244,14 +249,15 @@ fn line_op() -> impl Strategy<Value = LineOp> {
         1 => Just(Change::Rename),
         1 => (0..16u8).prop_map(Change::Disclosure),
         2 => (0..=ITEMS.len()).prop_map(Change::Item),
+        2 => (0..ITEMS.len()).prop_map(Change::ItemInCategory),
         1 => any_subject().prop_map(Change::Subject),
         1 => (-30..30i32).prop_map(Change::Occurred),
         1 => (0..4u8).prop_map(Change::Title),
     ];
     prop_oneof![
         5 => new,
-        4 => (any::<usize>(), change, 0..3u8)
-            .prop_map(|(pick, change, form)| LineOp::Resubmit { pick, change, form }),
+        4 => (any::<usize>(), change, 0..3u8, prop::bool::weighted(0.4))
+            .prop_map(|(pick, change, form, focus)| LineOp::Resubmit { pick, change, form, focus }),
         1 => Just(LineOp::Garbage),
     ]
 }
@@ -388,14 +394,26 @@ pub fn concrete(
             pick,
             change,
             form: f,
+            focus,
         } => {
+            let busy = busy_records(model);
             let submitted = || model.submitted.iter().chain(earlier);
             let own: Vec<&Fields> = submitted()
                 .filter(|(p, _)| p == provider)
                 .map(|(_, f)| f)
                 .collect();
+            let focused: Vec<&Fields> = submitted()
+                .filter(|(p, f)| busy.contains(&(p.clone(), f.prid.clone())))
+                .map(|(_, f)| f)
+                .collect();
             let all: Vec<&Fields> = submitted().map(|(_, f)| f).collect();
-            let from = if own.is_empty() { all } else { own };
+            let from = if *focus && !focused.is_empty() {
+                focused
+            } else if own.is_empty() {
+                all
+            } else {
+                own
+            };
             if from.is_empty() {
                 return None;
             }
@@ -415,6 +433,13 @@ pub fn concrete(
                 }
                 Change::Disclosure(d) => fields.disclosure = disclosure(*d),
                 Change::Item(i) => fields.item = item_code(*i),
+                Change::ItemInCategory(i) => {
+                    if let Some(category) = item_of(&fields.item).map(|it| it.category) {
+                        let same: Vec<&Item> =
+                            ITEMS.iter().filter(|it| it.category == category).collect();
+                        fields.item = same[i % same.len()].code.to_string();
+                    }
+                }
                 Change::Subject(s) => {
                     fields.subject = *s;
                     fields.name = model.pool[*s].names[0].to_string();
@@ -425,4 +450,20 @@ pub fn concrete(
             Line::Fields(fields)
         }
     })
+}
+
+/// Records in the middle of something: named by a pending deletion request, or under an
+/// objection not closed.
+fn busy_records(model: &Model) -> Vec<Key> {
+    let pending = model
+        .deletions
+        .iter()
+        .filter(|d| d.done_on.is_none())
+        .flat_map(|d| d.records.iter().cloned());
+    let objected = model
+        .objections
+        .iter()
+        .filter(|o| !matches!(o.state, State::Upheld | State::Settled))
+        .map(|o| o.key.clone());
+    pending.chain(objected).collect()
 }
