@@ -181,6 +181,18 @@ fn step(model: &mut Model, real: &mut Real, op: &Op) -> Checked<()> {
             check("carry out deletion", want, got)
         }
         Op::Reopen => real.reopen(),
+        Op::Sweep => {
+            let want = model.sweep();
+            tally("records archived by sweeps", want);
+            let got = real
+                .store()
+                .sweep(&credstore::store::retention::SweepOptions {
+                    as_of: today,
+                    dry_run: false,
+                })
+                .map_err(err("sweep"))?;
+            check("sweep", want, got.archived)
+        }
     }
 }
 

@@ -114,6 +114,22 @@ impl Model {
 
     /// The scheduler tick: forwarded objections past the provider's last day are suspended;
     /// every pending deletion request is carried out. Returns (objection ids, request ids).
+    /// The retention sweep as of today: every stored record whose query period (of its current
+    /// version) has ended by today moves to the archive, for good. Returns how many moved.
+    pub fn sweep(&mut self) -> u64 {
+        let mut moved = 0;
+        for subject in self.subjects.values() {
+            for (key, record) in &subject.records {
+                let content = &record.versions[record.versions.len() - 1].content;
+                let due = super::rules::period_end(content).is_some_and(|end| end <= self.today);
+                if due && self.archived.insert(key.clone()) {
+                    moved += 1;
+                }
+            }
+        }
+        moved
+    }
+
     pub fn process_due(&mut self) -> (Vec<u64>, Vec<u64>) {
         let today = self.today;
         let suspended: Vec<u64> = self

@@ -125,9 +125,8 @@ pub enum Op {
         request: usize,
     },
     Reopen,
-    // NOTE: the retention sweep (`Store::sweep`, issue 5) joins here as `Sweep`: generated in
-    // `op()` below, its rule beside the others in `model/lifecycle.rs`, called in `step`
-    // (tests/model.rs); `compare_all` then checks it like every other operation.
+    /// The retention sweep as of today (`Store::sweep`).
+    Sweep,
 }
 
 pub const GROUNDS: [Ground; 3] = [
@@ -287,6 +286,7 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(subject, named, at_once)| Op::RequestDeletion { subject, named, at_once }),
         2 => any::<usize>().prop_map(|request| Op::CarryOut { request }),
         3 => Just(Op::Reopen),
+        4 => Just(Op::Sweep),
     ]
 }
 

@@ -285,6 +285,8 @@ pub struct Model {
     pub notices: Vec<NoticeM>,
     /// Every valid line submitted (stored or not), for resubmissions.
     pub submitted: Vec<(String, Fields)>,
+    /// Records a retention sweep archived (Art. 27 ¶1): withheld from every query for good.
+    pub archived: std::collections::BTreeSet<Key>,
 }
 
 /// `d` plus `n` days.
@@ -353,6 +355,7 @@ impl Model {
             deletions: Vec::new(),
             notices: Vec::new(),
             submitted: Vec::new(),
+            archived: Default::default(),
         }
     }
 

@@ -118,7 +118,7 @@ impl Model {
         for (key, record) in records {
             let content = record.current();
             let end = period_end(content);
-            let expired = end.is_some_and(|end| self.today >= end);
+            let expired = end.is_some_and(|end| self.today >= end) || self.archived.contains(key);
             let (objection, suspended) = self.marks(key);
             // Social third parties do not see suspended records (Art. 30 ¶2).
             let social = matches!(
