@@ -523,7 +523,15 @@ impl crate::Store {
         let first = match self.tree.scan_prefix([DUE]).next() {
             Some(item) => {
                 let (key, _) = item?;
-                u32::from_be_bytes(key[1..5].try_into().unwrap_or_default())
+                let month: [u8; 4] =
+                    key.get(1..5)
+                        .and_then(|b| b.try_into().ok())
+                        .ok_or_else(|| crate::Error::Corrupt {
+                            tree: "due index",
+                            key: keys::describe(&key),
+                            reason: "a key shorter than month ++ seq".to_string(),
+                        })?;
+                u32::from_be_bytes(month)
             }
             None => last + 1,
         };
@@ -565,7 +573,11 @@ impl crate::Store {
                 batch.remove(key);
             }
             if let (false, Some(last_key)) = (plan.later.is_empty(), plan.keys.last()) {
-                let seq = u64::from_be_bytes(last_key[5..13].try_into().unwrap_or_default());
+                // NOTE: every key read by `plan_month` lies in `due_key(month, 0..=MAX)`, 13 bytes.
+                let seq = last_key
+                    .get(5..13)
+                    .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                    .map_or(u64::MAX, u64::from_be_bytes);
                 batch.insert(&due_key(month, seq), codec::encode(&plan.later));
             }
             due.extend(plan.due);
