@@ -558,22 +558,34 @@ impl Store {
                 return Ok(None);
             };
             let mut batch = sled::Batch::default();
-            let current =
-                |e: &subjects::SubjectEntry| -> HashMap<u64, crate::domain::record::RecordContent> {
+            // Each record's end of query period before and after the change: what the due-date
+            // index must learn in this batch.
+            let ends =
+                |e: &subjects::SubjectEntry| -> HashMap<u64, (crate::domain::date::Date, String)> {
                     e.columns
                         .iter()
                         .flatten()
-                        .map(|r| (r.record_id.0, r.current().content.clone()))
+                        .filter_map(|r| {
+                            let (day, item) =
+                                retention::end_of(&self.catalog, &r.current().content)?;
+                            Some((r.record_id.0, (day, item.to_string())))
+                        })
                         .collect()
                 };
-            let before = current(&entry);
+            let before = ends(&entry);
             let out = change(&mut entry, &mut batch)?;
-            let after = current(&entry);
+            let after = ends(&entry);
             let mut due = retention::DueChanges::default();
             let ids: std::collections::BTreeSet<u64> =
                 before.keys().chain(after.keys()).copied().collect();
+            fn end(
+                m: &HashMap<u64, (crate::domain::date::Date, String)>,
+                id: u64,
+            ) -> Option<(crate::domain::date::Date, &str)> {
+                m.get(&id).map(|(day, item)| (*day, item.as_str()))
+            }
             for id in ids {
-                due.record_changed(&self.catalog, *code, id, before.get(&id), after.get(&id));
+                due.ends_changed(*code, id, end(&before, id), end(&after, id));
             }
             let plain = subjects::encode_plain(&entry);
             let value = match self.dicts.newest() {

@@ -707,7 +707,7 @@ impl crate::Store {
 
     /// Builds the due-date index of a store written before it existed (one scan, on open).
     pub(crate) fn build_due_index(&self) -> Result<()> {
-        let counters = self.writer();
+        let _writer = self.writer();
         if state(&self.tree)?.is_some() {
             return Ok(());
         }
@@ -726,7 +726,6 @@ impl crate::Store {
         }
         let mut batch = sled::Batch::default();
         // NOTE: sequence 0 sorts before every batch written later, under any change seq.
-        let _ = &counters;
         changes.put(&mut batch, 0);
         put_state(&mut batch, &RetentionState::default());
         self.tree.apply_batch(batch)?;
