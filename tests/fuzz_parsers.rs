@@ -939,18 +939,6 @@ fn subject_decoder_on_arbitrary_and_mutated_bytes() -> TestResult {
     Ok(())
 }
 
-/// Peak resident memory of this process, in KiB (Linux).
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 #[test]
 fn a_length_prefix_claiming_2_pow_60_bytes_errors_fast() -> TestResult {
     // bincode's standard config: a u64 length is 0xFD then 8 bytes little-endian.

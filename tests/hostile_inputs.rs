@@ -268,18 +268,6 @@ fn a_gbk_file_is_refused_naming_gb18030_and_nothing_is_stored() -> TestResult {
     case.assert_unchanged(&IngestReport::default())
 }
 
-/// Peak resident memory of this process, in KiB (Linux).
-fn peak_rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 const HUNDRED_MB: u64 = 100 << 20;
 
 #[test]
