@@ -161,7 +161,7 @@ pub fn process_due(data_dir: &Path, today: Date, sweep: bool) -> anyhow::Result<
         report.deleted
     );
     if let Some(swept) = &report.swept {
-        print_sweep(swept);
+        print_sweep(swept)?;
     }
     Ok(0)
 }
@@ -218,26 +218,30 @@ pub fn sweep(
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        print_sweep(&report);
+        print_sweep(&report)?;
     }
     Ok(0)
 }
 
-fn print_sweep(report: &credstore::store::retention::SweepReport) {
+fn print_sweep(report: &credstore::store::retention::SweepReport) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
     let verb = if report.dry_run {
         "would archive"
     } else {
         "archived"
     };
-    println!(
+    writeln!(
+        out,
         "sweep as of {}: {verb} {} record(s) past their query period{}",
         report.as_of,
         report.archived,
         report
             .sweep_id
             .map_or_else(String::new, |id| format!(" (sweep {id})"))
-    );
+    )?;
     for (item, count) in &report.by_item {
-        println!("  {item:<24} {count:>10}");
+        writeln!(out, "  {item:<24} {count:>10}")?;
     }
+    Ok(())
 }
