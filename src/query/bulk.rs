@@ -20,6 +20,7 @@ use crate::domain::date::Date;
 use crate::error::{Error, Result};
 use crate::ingest::input::{Line, LineReader};
 use crate::store::query_log::{BulkCounts, Outcome, QueryKind};
+use crate::store::retention::ArchivedSet;
 use crate::Store;
 use serde::Serialize;
 use std::io::BufRead;
@@ -195,6 +196,9 @@ impl Store {
             }
         };
 
+        // One snapshot of the archive for the whole request: a sweep landing meanwhile is seen by
+        // every line or by none.
+        let archived = self.archived_set();
         let (chunks_tx, chunks_rx) = crossbeam_channel::bounded::<Vec<InputLine>>(4);
         let (done_tx, done_rx) = crossbeam_channel::bounded::<Vec<T>>(4);
         let mut counts = BulkCounts::default();
@@ -217,7 +221,7 @@ impl Store {
                 let answered: Result<Vec<(usize, T, LineLog)>> = sorted
                     .into_par_iter()
                     .map(|(i, line)| {
-                        let (answer, log) = self.bulk_line(line, &base, request)?;
+                        let (answer, log) = self.bulk_line(line, &base, &archived, request)?;
                         Ok((i, map(answer), log))
                     })
                     .collect();
@@ -287,6 +291,7 @@ impl Store {
         &self,
         line: InputLine,
         base: &Resolved,
+        archived: &ArchivedSet,
         request: &BulkRequest,
     ) -> Result<(BulkLine, LineLog)> {
         let mut out = BulkLine {
@@ -349,9 +354,7 @@ impl Store {
                 }
             }
         };
-        let found = self.subject(&code)?;
-        let marks = self.marks_if_any(&code)?;
-        let answer = self.answer(&code, found, resolved, &marks, request.today);
+        let answer = self.answer(&code, resolved, archived, request.today)?;
         out.status = match answer.status {
             Status::Found => BulkStatus::Found,
             _ => BulkStatus::NotFound,

@@ -28,11 +28,13 @@ pub mod visibility;
 
 use crate::domain::code::SubjectCode;
 use crate::domain::date::Date;
-use crate::domain::record::{RecordContent, SubjectRecords};
+use crate::domain::record::{RecordContent, Subject};
 use crate::domain::Category;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::store::query_log::{Outcome, QueryKind, QueryLogEntry};
 use crate::store::registry::RecordMark;
+use crate::store::retention::ArchivedSet;
+use crate::store::subjects::{self, RecordView};
 use crate::Store;
 use model::{BulkAccess, Refusal, Role, Scope, StaffPermission};
 use serde::Serialize;
@@ -380,9 +382,7 @@ impl Store {
                 refused_answer(code, refusal)
             }
             Ok(resolved) => {
-                let found = self.subject(code)?;
-                let marks = self.marks_if_any(code)?;
-                let answer = self.answer(code, found, &resolved, &marks, options.today);
+                let answer = self.answer(code, &resolved, &self.archived_set(), options.today)?;
                 entry.returned = answer.records.iter().map(|r| r.record_id).collect();
                 answer
             }
@@ -442,22 +442,28 @@ impl Store {
             .collect())
     }
 
-    /// Builds the answer for a resolved asker from a subject as read.
+    /// Reads a subject and builds the answer for a resolved asker. Records are decoded as
+    /// borrowed views; only the versions shown are copied out. `archived` is the snapshot of
+    /// archived records the whole request is answered against (a sweep landing meanwhile is
+    /// seen wholly or not at all).
     pub(crate) fn answer(
         &self,
         code: &SubjectCode,
-        found: Option<SubjectRecords>,
         resolved: &Resolved,
-        marks: &BTreeMap<u64, RecordMark>,
+        archived: &ArchivedSet,
         today: Date,
-    ) -> Answer {
+    ) -> Result<Answer> {
         let shown_code = if resolved.viewer.sees_full_code() {
             code.as_str().to_string()
         } else {
             code.masked()
         };
-        let Some(found) = found else {
-            return Answer {
+        let marks = self.marks_if_any(code)?;
+        let found = subjects::read_views(self.tree(), self.dicts(), code, |subject, records| {
+            self.shown(code, subject, records, resolved, &marks, archived, today)
+        })?;
+        let Some((subject, records, withheld)) = found else {
+            return Ok(Answer {
                 query_seq: 0,
                 status: Status::NotFound,
                 code: shown_code,
@@ -465,18 +471,40 @@ impl Store {
                 subject: None,
                 records: Vec::new(),
                 withheld: Vec::new(),
-            };
+            });
         };
+        Ok(Answer {
+            query_seq: 0,
+            status: Status::Found,
+            code: shown_code,
+            refusal: None,
+            subject: Some(subject),
+            records,
+            withheld,
+        })
+    }
+
+    /// What of a subject's records the asker is shown, and what is withheld.
+    #[allow(clippy::too_many_arguments)]
+    fn shown(
+        &self,
+        code: &SubjectCode,
+        subject: Subject,
+        found: &[RecordView<'_>],
+        resolved: &Resolved,
+        marks: &BTreeMap<u64, RecordMark>,
+        archived: &ArchivedSet,
+        today: Date,
+    ) -> Result<(SubjectSummary, Vec<ShownRecord>, Vec<WithheldCount>)> {
         let mut records = Vec::new();
         let mut withheld: BTreeMap<Withheld, u64> = BTreeMap::new();
-        // One snapshot for the whole subject: a sweep landing meanwhile is seen wholly or not.
-        let archived = self.archived_set();
-        for mut record in found.records {
-            // NOTE: the store never holds a record without a version (checked on decode).
-            let Some(current) = record.versions.pop() else {
+        for record in found {
+            // NOTE: `read_views` checked that every record has a version.
+            let Some(current) = record.versions.last() else {
                 continue;
             };
-            let item = current.content.item.as_str();
+            let content = &current.content;
+            let item = content.item;
             if let Some(scope) = &resolved.scope {
                 if !scope.covers(record.category, item) {
                     continue;
@@ -485,12 +513,10 @@ impl Store {
             let queryable_until = self
                 .catalog()
                 .get(item)
-                .and_then(|i| {
-                    i.query_period_end(current.content.occurred_on, current.content.ended_on)
-                })
+                .and_then(|i| i.query_period_end(content.occurred_on, content.ended_on))
                 .and_then(|end| Date::from_days(end.to_days() - 1));
-            let mark = marks.get(&record.record_id.0);
-            let status = if archived.contains(record.record_id.0)
+            let mark = marks.get(&record.record_id);
+            let status = if archived.contains(record.record_id)
                 || queryable_until.is_some_and(|last| today > last)
             {
                 RecordStatus::Expired
@@ -504,49 +530,52 @@ impl Store {
             let facts = RecordFacts {
                 category: record.category,
                 item,
-                disclosure: current.content.disclosure,
+                disclosure: content.disclosure,
                 status,
             };
             match visibility::decide(&resolved.viewer, &facts) {
                 Decision::Withhold(reason) => *withheld.entry(reason).or_default() += 1,
-                Decision::Show { objection_mark } => records.push(ShownRecord {
-                    record_id: record.record_id.0,
-                    category: record.category.as_str(),
-                    provider: record.provider,
-                    provider_record_id: record.provider_record_id,
-                    version: current.version,
-                    collected_on: current.collected_on,
-                    queryable_until,
-                    objection_mark,
-                    content: current.content,
-                }),
+                Decision::Show { objection_mark } => {
+                    let not_text = || Error::Corrupt {
+                        tree: "subjects",
+                        key: crate::store::keys::describe(&crate::store::keys::subject(code)),
+                        reason: format!("record {} holds text that is not UTF-8", record.record_id),
+                    };
+                    records.push(ShownRecord {
+                        record_id: record.record_id,
+                        category: record.category.as_str(),
+                        provider: record.provider.to_owned_str().ok_or_else(not_text)?,
+                        provider_record_id: record
+                            .provider_record_id
+                            .to_owned_str()
+                            .ok_or_else(not_text)?,
+                        version: current.version,
+                        collected_on: current.collected_on,
+                        queryable_until,
+                        objection_mark,
+                        content: content.to_content().ok_or_else(not_text)?,
+                    })
+                }
             }
         }
-        let s = found.subject;
-        Answer {
-            query_seq: 0,
-            status: Status::Found,
-            code: shown_code,
-            refusal: None,
-            subject: Some(SubjectSummary {
-                name: s.name,
-                kind: s.kind.as_str(),
-                former_names: s.former_names,
-            }),
-            records,
-            withheld: withheld
-                .into_iter()
-                .map(|(reason, count)| WithheldCount {
-                    reason,
-                    count,
-                    message: format!(
-                        "{count} {} record{} withheld",
-                        reason.describe(),
-                        if count == 1 { "" } else { "s" }
-                    ),
-                })
-                .collect(),
-        }
+        let summary = SubjectSummary {
+            name: subject.name,
+            kind: subject.kind.as_str(),
+            former_names: subject.former_names,
+        };
+        let withheld = withheld
+            .into_iter()
+            .map(|(reason, count)| WithheldCount {
+                reason,
+                count,
+                message: format!(
+                    "{count} {} record{} withheld",
+                    reason.describe(),
+                    if count == 1 { "" } else { "s" }
+                ),
+            })
+            .collect();
+        Ok((summary, records, withheld))
     }
 
     /// Lists the queries that asked about `code` (the later 上海市社会信用条例 Art. 34: part of

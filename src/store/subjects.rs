@@ -21,7 +21,7 @@ use super::dictionaries::Dictionaries;
 use super::keys;
 use crate::codec;
 use crate::domain::code::SubjectCode;
-use crate::domain::record::{Record, Subject};
+use crate::domain::record::{Record, RecordContent, RecordId, Subject, Version};
 use crate::domain::Category;
 use crate::error::{Error, Result};
 
@@ -260,6 +260,72 @@ impl<'a> Text<'a> {
     pub fn as_str(&self) -> Option<&'a str> {
         std::str::from_utf8(self.0).ok()
     }
+
+    /// The text copied out, if it is UTF-8.
+    pub fn to_owned_str(&self) -> Option<String> {
+        self.as_str().map(str::to_string)
+    }
+}
+
+impl ContentView<'_> {
+    /// The content copied out; `None` if a text is not UTF-8 (a damaged value).
+    pub fn to_content(&self) -> Option<RecordContent> {
+        let text = |t: &Option<Text<'_>>| -> Option<Option<String>> {
+            match t {
+                None => Some(None),
+                Some(t) => t.to_owned_str().map(Some),
+            }
+        };
+        Some(RecordContent {
+            subject_name: self.subject_name.to_owned_str()?,
+            item: self.item.to_string(),
+            occurred_on: self.occurred_on,
+            decided_on: self.decided_on,
+            ended_on: self.ended_on,
+            reminded_on: self.reminded_on,
+            disclosure: self.disclosure,
+            grade: self.grade,
+            title: text(&self.title)?,
+            document_no: text(&self.document_no)?,
+            violation_type: text(&self.violation_type)?,
+            facts: text(&self.facts)?,
+            legal_basis: text(&self.legal_basis)?,
+            penalty_type: text(&self.penalty_type)?,
+            penalty_content: text(&self.penalty_content)?,
+            amount_fen: self.amount_fen,
+            authority: text(&self.authority)?,
+            authority_code: text(&self.authority_code)?,
+            attributes: self
+                .attributes
+                .iter()
+                .map(|(k, v)| Some((k.to_owned_str()?, v.to_owned_str()?)))
+                .collect::<Option<_>>()?,
+        })
+    }
+}
+
+impl RecordView<'_> {
+    /// The record copied out, every version; `None` if a text is not UTF-8.
+    pub fn to_record(&self) -> Option<Record> {
+        Some(Record {
+            record_id: RecordId(self.record_id),
+            category: self.category,
+            provider: self.provider.to_owned_str()?,
+            provider_record_id: self.provider_record_id.to_owned_str()?,
+            versions: self
+                .versions
+                .iter()
+                .map(|v| {
+                    Some(Version {
+                        version: v.version,
+                        collected_on: v.collected_on,
+                        collection_seq: v.collection_seq,
+                        content: v.content.to_content()?,
+                    })
+                })
+                .collect::<Option<_>>()?,
+        })
+    }
 }
 
 /// Key ranges that split the subjects keyspace for parallel scans: one per pair of leading
@@ -302,11 +368,75 @@ pub fn scan_views(
     Ok(())
 }
 
+/// Reads one subject as its header and borrowed record views, and hands them to `f`: the
+/// read path of queries, which decode every record but copy out only what they show. The value
+/// is decompressed into a buffer kept per thread.
+pub fn read_views<R>(
+    tree: &sled::Tree,
+    dicts: &Dictionaries,
+    code: &SubjectCode,
+    f: impl FnOnce(Subject, &[RecordView<'_>]) -> Result<R>,
+) -> Result<Option<R>> {
+    /// A buffer larger than this is not kept for the next read.
+    const KEEP: usize = 1 << 20;
+    thread_local! {
+        static BUF: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+    }
+    let key = keys::subject(code);
+    let Some(value) = tree.get(key)? else {
+        return Ok(None);
+    };
+    // NOTE: taken out of the thread-local and put back after, so a nested read gets its own.
+    let mut buf = BUF.take();
+    let out = codec::plain_into(&value, |id| dicts.get(id), &mut buf, "subjects", &key).and_then(
+        |plain| {
+            let (header, records) = decode_views(&key, plain)?;
+            f(header, &records)
+        },
+    );
+    if buf.capacity() <= KEEP {
+        BUF.set(buf);
+    }
+    out.map(Some)
+}
+
+/// Splits and decodes a plain subject value into its header and every record as a view, and
+/// checks the invariants [`decode`] checks.
+fn decode_views<'a>(key: &[u8], plain: &'a [u8]) -> Result<(Subject, Vec<RecordView<'a>>)> {
+    let [header, basic, dishonesty, other] = codec::unframe::<4>(plain, "subjects", key)?;
+    let subject: Subject = codec::decode_body(header, "subjects", key)?;
+    if key.get(1..) != Some(subject.code.as_bytes().as_slice()) {
+        return Err(Error::Corrupt {
+            tree: "subjects",
+            key: keys::describe(key),
+            reason: "the value is another subject's".to_string(),
+        });
+    }
+    let mut all: Vec<RecordView<'a>> = Vec::new();
+    for (column, category) in [basic, dishonesty, other].into_iter().zip(Category::ALL) {
+        let part: Vec<RecordView<'a>> = codec::decode_borrowed(column, "subjects", key)?;
+        if let Some(bad) = part
+            .iter()
+            .find(|r| r.versions.is_empty() || r.category != category)
+        {
+            return Err(Error::Corrupt {
+                tree: "subjects",
+                key: keys::describe(key),
+                reason: format!(
+                    "record {} has no version or the wrong category",
+                    bad.record_id
+                ),
+            });
+        }
+        all.extend(part);
+    }
+    Ok((subject, all))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::date::Date;
-    use crate::domain::record::{RecordContent, RecordId, Version};
     use crate::domain::{Disclosure, Grade};
 
     fn full_record() -> Record {
@@ -366,52 +496,17 @@ mod tests {
         let bytes = codec::encode_body(&vec![record.clone(), record.clone()]);
         let views: Vec<RecordView<'_>> = codec::decode_borrowed(&bytes, "subjects", b"s").unwrap();
         assert_eq!(views.len(), 2);
-        let v = &views[1];
-        assert_eq!(v.record_id, record.record_id.0);
-        assert_eq!(v.category, record.category);
-        assert_eq!(v.provider.as_str(), Some("SAMR-SH"));
-        assert_eq!(v.provider_record_id.as_str(), Some("P-1"));
-        assert_eq!(v.versions.len(), 2);
-        for (view, version) in v.versions.iter().zip(&record.versions) {
-            let (c, o) = (&view.content, &version.content);
-            assert_eq!(
-                (view.version, view.collected_on, view.collection_seq),
-                (
-                    version.version,
-                    version.collected_on,
-                    version.collection_seq
-                )
-            );
-            assert_eq!(c.subject_name.as_str(), Some(o.subject_name.as_str()));
-            assert_eq!(c.item, o.item);
-            assert_eq!(
-                (c.occurred_on, c.decided_on, c.ended_on, c.reminded_on),
-                (o.occurred_on, o.decided_on, o.ended_on, o.reminded_on)
-            );
-            assert_eq!(
-                (c.disclosure, c.grade, c.amount_fen),
-                (o.disclosure, o.grade, o.amount_fen)
-            );
-            let text = |t: &Option<Text<'_>>| t.and_then(|t| t.as_str()).map(str::to_string);
-            assert_eq!(text(&c.title), o.title);
-            assert_eq!(text(&c.document_no), o.document_no);
-            assert_eq!(text(&c.violation_type), o.violation_type);
-            assert_eq!(text(&c.facts), o.facts);
-            assert_eq!(text(&c.legal_basis), o.legal_basis);
-            assert_eq!(text(&c.penalty_type), o.penalty_type);
-            assert_eq!(text(&c.penalty_content), o.penalty_content);
-            assert_eq!(text(&c.authority), o.authority);
-            assert_eq!(text(&c.authority_code), o.authority_code);
-            let attributes: Vec<(String, String)> = c
-                .attributes
-                .iter()
-                .map(|(k, v)| (k.as_str().unwrap().into(), v.as_str().unwrap().into()))
-                .collect();
-            assert_eq!(
-                attributes,
-                o.attributes.clone().into_iter().collect::<Vec<_>>()
-            );
-        }
+        assert_eq!(views[1].to_record(), Some(record.clone()));
+        assert_eq!(views[1].provider.as_str(), Some("SAMR-SH"));
+        // Text is checked when read, not when decoded: bytes that are not UTF-8 give `None`.
+        let mut bad = record.clone();
+        bad.provider = "\u{7f}".into();
+        let mut bytes = codec::encode_body(&vec![bad]);
+        let at = bytes.iter().position(|&b| b == 0x7f).unwrap();
+        bytes[at] = 0xff;
+        let views: Vec<RecordView<'_>> = codec::decode_borrowed(&bytes, "subjects", b"s").unwrap();
+        assert_eq!(views[0].to_record(), None);
+        let bytes = codec::encode_body(&vec![record.clone(), record.clone()]);
         // A truncated value is a typed error, never a panic.
         let cut = &bytes[..bytes.len() - 3];
         assert!(codec::decode_borrowed::<Vec<RecordView<'_>>>(cut, "subjects", b"s").is_err());
