@@ -81,8 +81,17 @@ impl Dictionary {
     }
 
     /// A compressor for many values (one per thread).
+    ///
+    /// Literals (the bytes no match covers: mostly Chinese text) are stored raw, not
+    /// Huffman-coded. Measured on 9,000 subjects of the 1,000,000-subject store: values 5%
+    /// larger, decompression 2.5x faster (2.03 -> 0.80 µs a subject), and decompression is a
+    /// quarter of every query's time. A reader needs nothing new: these are ordinary zstd frames.
     pub fn compressor(&self) -> std::io::Result<zstd::bulk::Compressor<'_>> {
-        zstd::bulk::Compressor::with_prepared_dictionary(&self.encoder)
+        let mut c = zstd::bulk::Compressor::with_prepared_dictionary(&self.encoder)?;
+        c.set_parameter(zstd::zstd_safe::CParameter::LiteralCompressionMode(
+            zstd::zstd_safe::ParamSwitch::Disable,
+        ))?;
+        Ok(c)
     }
 }
 

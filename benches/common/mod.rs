@@ -100,7 +100,7 @@ pub fn cached_store(subjects: u64) -> PathBuf {
     built_store(subjects, "")
 }
 
-/// Like [`cached_store`], but a store no bench writes to (`store-s{N}-clean-v1`): benches that
+/// Like [`cached_store`], but a store no bench writes to (`store-s{N}-clean-v2`): benches that
 /// change a store (the retention sweep) copy it with [`copy_dir`] and change the copy.
 pub fn clean_store(subjects: u64) -> PathBuf {
     built_store(subjects, "-clean")
@@ -108,7 +108,9 @@ pub fn clean_store(subjects: u64) -> PathBuf {
 
 fn built_store(subjects: u64, tag: &str) -> PathBuf {
     let data = dataset(subjects);
-    let dir = data.with_file_name(format!("store-s{subjects}{tag}-v1"));
+    // NOTE: `-v2`: values written with raw literals (codec::Dictionary::compressor); a store
+    // built by an older bench is rebuilt rather than measured with yesterday's layout.
+    let dir = data.with_file_name(format!("store-s{subjects}{tag}-v2"));
     let done = dir.join(".complete");
     if !done.exists() {
         let _ = std::fs::remove_dir_all(&dir);
