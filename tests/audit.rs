@@ -190,34 +190,6 @@ fn fixture(log: Log) -> Result<Fixture, Box<dyn std::error::Error>> {
     })
 }
 
-/// Opens the store's sled database directly (waiting for the lock a dropped store releases a
-/// few milliseconds late), runs `change` on the one tree, flushes and closes it. The store must
-/// not be open.
-fn with_tree(
-    dir: &Path,
-    change: impl FnOnce(&sled::Tree) -> Result<(), Box<dyn std::error::Error>>,
-) -> TestResult {
-    let config = sled::Config::new()
-        .path(dir.join("sled"))
-        .flush_every_ms(None);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    let db = loop {
-        match config.open() {
-            Ok(db) => break db,
-            Err(_) if std::time::Instant::now() < deadline => {
-                std::thread::sleep(std::time::Duration::from_millis(10))
-            }
-            Err(e) => return Err(e.into()),
-        }
-    };
-    let tree = db.open_tree("credstore")?;
-    change(&tree)?;
-    tree.flush()?;
-    drop(tree);
-    drop(db);
-    Ok(())
-}
-
 /// The stored bytes under `key`.
 fn stored(tree: &sled::Tree, key: &[u8]) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
     Ok(tree

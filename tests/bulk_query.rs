@@ -1,6 +1,7 @@
 //! Bulk lookups (Art. 20 ¶3): answers in input order, identical to single queries by the same
 //! agency, invalid and unknown lines answered without stopping the batch, chunk boundaries
-//! crossed, per-line authorisations, one query-log entry per request listing every code asked,
+//! crossed, per-line authorisations, the query log listing every code asked (one entry per
+//! request, or one per block of a long request),
 //! and the CLI writing the same answers.
 
 mod common;
@@ -9,7 +10,9 @@ use common::*;
 use credstore::domain::code::{gen, SubjectCode};
 use credstore::generate::rng::Rng;
 use credstore::generate::{generate, GenerateConfig};
-use credstore::query::bulk::{BulkInput, BulkLine, BulkRequest, BulkStatus, CHUNK_LINES};
+use credstore::query::bulk::{
+    BulkInput, BulkLine, BulkRequest, BulkStatus, CHUNK_LINES, LOG_BLOCK_LINES,
+};
 use credstore::query::model::{Authorisation, BulkAccess, Requester, Role, Scope};
 use credstore::query::{Asker, QueryOptions, Registered, RoleName, Status};
 use credstore::store::query_log::{Outcome, QueryKind};
@@ -384,5 +387,138 @@ fn the_cli_writes_json_lines_and_the_subject_sees_the_lookup() -> TestResult {
     // The public may not list it.
     let run = credstore_in(&data, &["audit", "who-queried", orgs[1].as_str()])?;
     assert_eq!(run.code, 1);
+    Ok(())
+}
+
+/// A request longer than `LOG_BLOCK_LINES` is logged in parts, so the log's memory does not grow
+/// with the input: the first entry is of kind `Bulk`, each later one `BulkPart` naming it; in
+/// order they list every valid code asked and every record returned, and their counts add up.
+#[test]
+fn a_long_request_is_logged_in_parts_that_name_the_first() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let data = tmp.path().join("data");
+    generate(
+        &GenerateConfig {
+            subjects: 200,
+            seed: 78,
+            bad_share: 0.0,
+            today: date("2026-11-01"),
+        },
+        &data,
+    )?;
+    let store = Store::open(tmp.path().join("store"))?;
+    let sources = credstore::ingest::bulk::provider_tree(&data)?;
+    store.ingest_bulk(&sources, &options())?;
+    agency(&store, "AG-1")?;
+    let codes: Vec<SubjectCode> = store.subject_codes().collect::<Result<_, _>>()?;
+
+    let block = LOG_BLOCK_LINES as usize;
+    let mut rng = Rng::new(9);
+    let mut input: Vec<String> = (0..2 * block + 1234)
+        .map(|i| match i % 50 {
+            0 => format!("NOT-A-CODE-{i}"),
+            _ => codes[rng.below(codes.len() as u64) as usize]
+                .as_str()
+                .to_string(),
+        })
+        .collect();
+    // A code asked only in the last block: the subject's own listing finds that block's entry.
+    let late = codes[0];
+    input.retain(|l| l != late.as_str());
+    let at = input.len() - 5;
+    input[at] = late.as_str().to_string();
+
+    let mut text = input.join("\n");
+    text.push('\n');
+    let mut lines = Vec::new();
+    // When the first line of each block reaches the sink, how many of the request's entries
+    // the log already holds: an answer given is an answer logged.
+    let log_before = store.query_log().count();
+    let mut logged_when_seen = Vec::new();
+    let summary = store
+        .bulk_query(
+            &request(BulkInput::Lines),
+            text.as_bytes(),
+            |l| l,
+            |l| {
+                if (lines.len() as u64).is_multiple_of(LOG_BLOCK_LINES) {
+                    logged_when_seen.push(store.query_log().count() - log_before);
+                }
+                lines.push(l);
+                Ok(())
+            },
+        )?
+        .map_err(|(_, r)| format!("refused: {r}"))?;
+    assert_eq!(lines.len(), input.len());
+    assert_eq!(summary.log_entries, 3);
+    assert_eq!(logged_when_seen, vec![1, 2, 3]);
+
+    let log: Vec<_> = store.query_log().collect::<Result<_, _>>()?;
+    let parts: Vec<_> = log.iter().filter(|e| e.seq >= summary.query_seq).collect();
+    assert_eq!(parts.len(), 3);
+    assert_eq!(parts[0].kind, QueryKind::Bulk);
+    for (i, part) in parts.iter().enumerate().skip(1) {
+        assert_eq!(
+            part.kind,
+            QueryKind::BulkPart {
+                request: summary.query_seq,
+                part: i as u32
+            }
+        );
+        assert_eq!(part.requester.as_deref(), Some("AG-1"));
+        assert_eq!(part.purpose.as_deref(), Some("批量核查"));
+    }
+    let asked: Vec<u64> = parts
+        .iter()
+        .map(|e| e.counts.map(|c| c.asked))
+        .collect::<Option<_>>()
+        .ok_or("counts")?;
+    let rest = input.len() as u64 - 2 * LOG_BLOCK_LINES;
+    assert_eq!(asked, vec![LOG_BLOCK_LINES, LOG_BLOCK_LINES, rest]);
+    let total =
+        parts
+            .iter()
+            .filter_map(|e| e.counts)
+            .fold((0, 0, 0), |(found, not_found, invalid), c| {
+                (
+                    found + c.found,
+                    not_found + c.not_found,
+                    invalid + c.invalid,
+                )
+            });
+    let c = summary.counts;
+    assert_eq!(total, (c.found, c.not_found, c.invalid));
+    assert_eq!(c.asked, input.len() as u64);
+    assert!(c.invalid > 0 && c.found > 0);
+
+    let valid: Vec<SubjectCode> = lines
+        .iter()
+        .filter_map(|l| l.code.as_deref())
+        .map(|c| SubjectCode::parse(c, today()).map(|p| p.code))
+        .collect::<Result<_, _>>()?;
+    let logged: Vec<SubjectCode> = parts.iter().flat_map(|e| e.subjects.clone()).collect();
+    assert_eq!(logged, valid);
+    let returned: Vec<u64> = lines
+        .iter()
+        .flat_map(|l| l.records.iter().map(|r| r.record_id))
+        .collect();
+    let logged: Vec<u64> = parts.iter().flat_map(|e| e.returned.clone()).collect();
+    assert_eq!(logged, returned);
+
+    let listing = store
+        .who_queried(
+            &Asker::Subject {
+                identity_proof: "身份核验-1".into(),
+            },
+            &late,
+            today(),
+        )?
+        .map_err(|r| format!("refused: {r}"))?;
+    let seqs: Vec<u64> = listing.iter().map(|e| e.seq).collect();
+    assert_eq!(seqs, vec![parts[2].seq]);
+    assert!(
+        store.audit_verify()?.ok(),
+        "the chain holds across the parts"
+    );
     Ok(())
 }

@@ -1013,12 +1013,12 @@ fn a_corrupted_subject_value_in_the_store_is_a_typed_error_naming_tree_and_key()
             ingest_jsonl(&store, "CORRUPT-SH", "c.jsonl", &jsonl(&lines))?;
         }
         for code in [&adult, &orgs[0]] {
-            let db = sled::open(dir.join("sled"))?;
-            let tree = db.open_tree("credstore")?;
-            let key = credstore::store::keys::subject(code);
-            assert!(tree.get(key)?.is_some(), "the key layout is 's' ++ code");
-            tree.insert(key, *bad)?;
-            tree.flush()?;
+            with_tree(&dir, |tree| {
+                let key = credstore::store::keys::subject(code);
+                assert!(tree.get(key)?.is_some(), "the key layout is 's' ++ code");
+                tree.insert(key, *bad)?;
+                Ok(())
+            })?;
         }
         let store = Store::open(&dir)?;
         for code in [&adult, &orgs[0]] {

@@ -252,17 +252,15 @@ fn a_store_without_the_index_is_indexed_on_open() -> TestResult {
     let expected = sweep(&store, "2029-03-15", true)?;
     drop(store);
     // Remove the index and its state as a store from before the index would lack them.
-    {
-        let db = sled::open(dir.join("sled"))?;
-        let tree = db.open_tree("credstore")?;
+    with_tree(&dir, |tree| {
         let keys: Vec<_> = tree.scan_prefix(b"e").keys().collect::<Result<_, _>>()?;
         assert!(!keys.is_empty(), "the index lives under 'e'");
         for k in keys {
             tree.remove(k)?;
         }
         assert!(tree.remove(b"\0retention")?.is_some());
-        db.flush()?;
-    }
+        Ok(())
+    })?;
     let store = Store::open(&dir)?;
     assert_eq!(sweep(&store, "2029-03-15", true)?, expected);
     Ok(())

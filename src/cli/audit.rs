@@ -2,7 +2,7 @@
 
 use super::args::AskerArgs;
 use credstore::domain::date::Date;
-use credstore::store::query_log::Outcome;
+use credstore::store::query_log::{Outcome, QueryKind};
 use std::io::Write;
 use std::path::Path;
 
@@ -59,6 +59,10 @@ pub fn who_queried(
                     "at_unix_ms": e.at_unix_ms,
                     "on": e.on,
                     "kind": e.kind.as_str(),
+                    "request": match e.kind {
+                        QueryKind::BulkPart { request, .. } => Some(request),
+                        _ => None,
+                    },
                     "role": e.role,
                     "requester": e.requester,
                     "operator": e.operator,

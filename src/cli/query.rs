@@ -173,14 +173,21 @@ pub fn bulk(
         }
         Ok(summary) => {
             let c = summary.counts;
+            let logged = match summary.log_entries {
+                1 => format!("query log entry {}", summary.query_seq),
+                n => format!(
+                    "query log entry {} and {} more parts",
+                    summary.query_seq,
+                    n - 1
+                ),
+            };
             eprintln!(
-                "credstore: {} lines: {} found, {} not found, {} invalid, {} refused (query log entry {}) in {:.2} s",
+                "credstore: {} lines: {} found, {} not found, {} invalid, {} refused ({logged}) in {:.2} s",
                 c.asked,
                 c.found,
                 c.not_found,
                 c.invalid,
                 c.refused,
-                summary.query_seq,
                 started.elapsed().as_secs_f64()
             );
             Ok(0)

@@ -7,8 +7,11 @@
 //! visibility rule, and the caller's `map`, e.g. JSON encoding); a writer thread receives the
 //! finished chunks, in order, through a second bounded channel and hands each line to the
 //! caller's `sink`. Invalid lines are answered as such and never stop the batch. The request
-//! leaves one query-log entry listing every valid code asked, in input order, and the records
-//! returned (the entry grows with the input: 18 bytes a code).
+//! is logged with every valid code asked, in input order, and the records returned: one
+//! query-log entry for up to [`LOG_BLOCK_LINES`] lines, and for a longer input one more entry
+//! (kind [`QueryKind::BulkPart`]) per further block, so the log's memory does not grow with the
+//! input either. A block's answers reach the `sink` only after its entry is durable: an answer
+//! given is an answer logged.
 
 use super::model::Refusal;
 use super::{
@@ -19,7 +22,7 @@ use crate::domain::code::SubjectCode;
 use crate::domain::date::Date;
 use crate::error::{Error, Result};
 use crate::ingest::input::{Line, LineReader};
-use crate::store::query_log::{BulkCounts, Outcome, QueryKind};
+use crate::store::query_log::{BulkCounts, Outcome, QueryKind, QueryLogEntry};
 use crate::store::retention::ArchivedSet;
 use crate::Store;
 use serde::Serialize;
@@ -27,6 +30,9 @@ use std::io::BufRead;
 
 /// Lines per chunk: enough work per chunk to keep both cores busy, little enough memory.
 pub const CHUNK_LINES: usize = 2048;
+
+/// Input lines per query-log entry of a bulk request (see the module docs): five chunks.
+pub const LOG_BLOCK_LINES: u64 = 5 * CHUNK_LINES as u64;
 
 /// Longest input line accepted (a code, or a short CSV row); longer lines are invalid.
 const MAX_LINE: usize = 4096;
@@ -134,10 +140,96 @@ pub enum BulkStatus {
 /// What a finished request reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct BulkSummary {
-    /// The query-log entry.
+    /// The request's (first) query-log entry.
     pub query_seq: u64,
+    /// How many query-log entries the request was logged in (one per [`LOG_BLOCK_LINES`]
+    /// lines; the later ones are of kind [`QueryKind::BulkPart`] and name `query_seq`).
+    pub log_entries: u32,
     /// Line counts.
     pub counts: BulkCounts,
+}
+
+/// Counts a line.
+fn count(counts: &mut BulkCounts, status: BulkStatus) {
+    counts.asked += 1;
+    match status {
+        BulkStatus::Found => counts.found += 1,
+        BulkStatus::NotFound => counts.not_found += 1,
+        BulkStatus::InvalidCode => counts.invalid += 1,
+        BulkStatus::Refused => counts.refused += 1,
+    }
+}
+
+/// The log of one request, written a block of lines at a time.
+struct RequestLog {
+    /// The request's entry without codes, records or counts.
+    template: QueryLogEntry,
+    /// The block being filled.
+    block: QueryLogEntry,
+    lines: u64,
+    /// The first entry's seq, once written.
+    first: Option<u64>,
+    /// Entries written.
+    written: u32,
+}
+
+impl RequestLog {
+    fn new(template: QueryLogEntry) -> Self {
+        RequestLog {
+            block: template.clone(),
+            template,
+            lines: 0,
+            first: None,
+            written: 0,
+        }
+    }
+
+    /// Adds an answered line.
+    fn add(&mut self, line: LineLog) {
+        count(
+            self.block.counts.get_or_insert_with(BulkCounts::default),
+            line.status,
+        );
+        self.block.subjects.extend(line.code);
+        self.block.returned.extend(line.returned);
+        self.lines += 1;
+    }
+
+    /// At the end of a chunk: writes the block and makes it durable when it is full; says
+    /// whether it did.
+    fn end_of_chunk(&mut self, store: &Store) -> Result<bool> {
+        if self.lines < LOG_BLOCK_LINES {
+            return Ok(false);
+        }
+        self.write(store)?;
+        store.sync_log()?;
+        Ok(true)
+    }
+
+    fn write(&mut self, store: &Store) -> Result<()> {
+        let block = std::mem::replace(&mut self.block, self.template.clone());
+        let seq = store.log_query_unsynced(block)?;
+        let request = *self.first.get_or_insert(seq);
+        self.written += 1;
+        self.lines = 0;
+        self.block.kind = QueryKind::BulkPart {
+            request,
+            part: self.written,
+        };
+        Ok(())
+    }
+
+    /// Writes what is left (an empty request still leaves its one entry) and makes every entry
+    /// durable; returns the first entry's seq and the number of entries.
+    fn finish(&mut self, store: &Store) -> Result<(u64, u32)> {
+        if self.lines > 0 || self.first.is_none() {
+            self.block.counts.get_or_insert_with(BulkCounts::default);
+            self.write(store)?;
+        }
+        store.sync_log()?;
+        // NOTE: `write` above ran at least once, so `first` is set.
+        Ok((self.first.unwrap_or_default(), self.written))
+    }
 }
 
 /// A line as read: number, code text, authorisation text.
@@ -202,6 +294,8 @@ impl Store {
         let (chunks_tx, chunks_rx) = crossbeam_channel::bounded::<Vec<InputLine>>(4);
         let (done_tx, done_rx) = crossbeam_channel::bounded::<Vec<T>>(4);
         let mut counts = BulkCounts::default();
+        let mut log = RequestLog::new(entry);
+        let mut logged: Option<(u64, u32)> = None;
         let mut failure: Option<Error> = None;
         std::thread::scope(|scope| {
             let reader = scope.spawn(|| read_input(input, &request.input, chunks_tx));
@@ -213,6 +307,10 @@ impl Store {
                 }
                 Ok(())
             });
+            // Answers reach the writer only once the log entries covering them are durable (an
+            // answer given is an answer logged): held back a block of lines at a time.
+            let mut held: Vec<Vec<T>> = Vec::new();
+            let release = |held: &mut Vec<Vec<T>>| held.drain(..).all(|c| done_tx.send(c).is_ok());
             for chunk in chunks_rx.iter() {
                 // Looked up in key order (neighbouring lookups share sled's upper tree nodes in
                 // the CPU caches), answered in input order.
@@ -239,22 +337,36 @@ impl Store {
                     }
                 };
                 let mut out = Vec::with_capacity(answered.len());
-                for (item, log) in answered {
-                    counts.asked += 1;
-                    match log.status {
-                        BulkStatus::Found => counts.found += 1,
-                        BulkStatus::NotFound => counts.not_found += 1,
-                        BulkStatus::InvalidCode => counts.invalid += 1,
-                        BulkStatus::Refused => counts.refused += 1,
-                    }
-                    entry.subjects.extend(log.code);
-                    entry.returned.extend(log.returned);
+                for (item, line) in answered {
+                    count(&mut counts, line.status);
+                    log.add(line);
                     out.push(item);
                 }
-                if done_tx.send(out).is_err() {
-                    // The writer stopped (its sink failed); its error is reported below.
-                    break;
+                held.push(out);
+                match log.end_of_chunk(self) {
+                    Ok(false) => {}
+                    Ok(true) => {
+                        if !release(&mut held) {
+                            // The writer stopped (its sink failed); its error is reported below.
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
                 }
+            }
+            // The request is logged even when it failed part-way: what was answered was seen
+            // (or would have been).
+            match log.finish(self) {
+                Ok(done) => logged = Some(done),
+                Err(e) => {
+                    failure.get_or_insert(e);
+                }
+            }
+            if failure.is_none() {
+                release(&mut held);
             }
             drop(done_tx);
             // NOTE: dropping the receiver makes a reader blocked on a full channel return.
@@ -275,14 +387,15 @@ impl Store {
                 };
             }
         });
-        entry.counts = Some(counts);
-        // The request is logged even when it failed part-way: what was answered was seen.
-        let seq = self.log_query(entry)?;
         if let Some(e) = failure {
             return Err(e);
         }
+        let (seq, log_entries) = logged.ok_or_else(|| {
+            Error::Invalid("a bulk request ended without its log entry".to_string())
+        })?;
         Ok(Ok(BulkSummary {
             query_seq: seq,
+            log_entries,
             counts,
         }))
     }

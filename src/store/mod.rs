@@ -658,16 +658,28 @@ impl Store {
     }
 
     /// Appends a query-log entry (durably unless `sync_query_log` is off); returns its seq.
-    pub(crate) fn log_query(&self, mut entry: query_log::QueryLogEntry) -> Result<u64> {
-        {
-            let mut head = self.query_log.lock().unwrap_or_else(|p| p.into_inner());
-            *head = query_log::append(&self.tree, *head, &mut entry)?;
-        }
-        // NOTE: flushed outside the lock: concurrent queries share one fsync instead of queueing.
+    pub(crate) fn log_query(&self, entry: query_log::QueryLogEntry) -> Result<u64> {
+        let seq = self.log_query_unsynced(entry)?;
+        self.sync_log()?;
+        Ok(seq)
+    }
+
+    /// Appends a query-log entry without waiting for it to be durable: the caller calls
+    /// [`Store::sync_log`] before it reports the query answered.
+    pub(crate) fn log_query_unsynced(&self, mut entry: query_log::QueryLogEntry) -> Result<u64> {
+        let mut head = self.query_log.lock().unwrap_or_else(|p| p.into_inner());
+        *head = query_log::append(&self.tree, *head, &mut entry)?;
+        Ok(entry.seq)
+    }
+
+    /// Makes every query-log entry appended so far durable (unless `sync_query_log` is off).
+    pub(crate) fn sync_log(&self) -> Result<()> {
+        // NOTE: flushed outside the log's lock: concurrent queries share one fsync instead of
+        // queueing.
         if self.sync_query_log {
             self.flush()?;
         }
-        Ok(entry.seq)
+        Ok(())
     }
 
     /// The query log, oldest first (personal data: for audits and the subject's own report).

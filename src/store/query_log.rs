@@ -45,6 +45,17 @@ pub enum QueryKind {
     Bulk,
     /// A listing of who queried a subject.
     WhoQueried,
+    /// A further part of a large bulk lookup. A request is logged in parts of at most
+    /// [`LOG_BLOCK_LINES`](crate::query::bulk::LOG_BLOCK_LINES) input lines, each part one
+    /// entry with the codes asked, the records returned and the counts of its lines, so memory
+    /// stays bounded however long the input. The first part is the entry of kind `Bulk`;
+    /// `request` is its seq and `part` counts the later ones from 1.
+    BulkPart {
+        /// The seq of the request's first entry.
+        request: u64,
+        /// This part's number (the first entry is part 0).
+        part: u32,
+    },
 }
 
 impl QueryKind {
@@ -55,6 +66,7 @@ impl QueryKind {
             QueryKind::Search => "search",
             QueryKind::Bulk => "bulk",
             QueryKind::WhoQueried => "who_queried",
+            QueryKind::BulkPart { .. } => "bulk_part",
         }
     }
 }
