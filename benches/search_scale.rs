@@ -4,7 +4,12 @@
 //! caches under `target/bench-data/`) a store of the generated subjects, rebuilds its search
 //! index (timed), then runs 1,000 queries per class with limit 20 and prints p50 / p99 / max in
 //! microseconds: full codes, full person names, 2-character name fragments, 3-4 character
-//! fragments of company names, 6-9 character code prefixes.
+//! fragments of company names, 4-character all-Chinese fragments of company names (credbench's
+//! 4-char class), 6-9 character code prefixes.
+//!
+//! `--only CLASS` runs one class (its label, e.g. `--only "4-char company fragment"`), and
+//! `--repeat N` times its queries N times (for a profiler); `--no-reindex` skips the timed
+//! rebuild (the store's index as it is, caught up on open).
 
 mod common;
 
@@ -23,16 +28,20 @@ fn main() {
     let subjects = common::arg_u64("--subjects").unwrap_or(common::subjects(100_000));
     let store_dir = common::cached_store(subjects);
     let store = Store::open(&store_dir).expect("open");
-    let cpu = cpu_seconds();
-    let started = Instant::now();
-    let n = store.reindex().expect("reindex");
-    let secs = started.elapsed().as_secs_f64();
-    let cpu = cpu_seconds().zip(cpu).map(|(b, a)| b - a);
-    println!(
-        "index build: {n} subjects in {secs:.1} s = {:.0} subjects/s{}",
-        n as f64 / secs,
-        cpu.map(|c| format!(" ({c:.1} CPU-s)")).unwrap_or_default()
-    );
+    if !std::env::args().any(|a| a == "--no-reindex") {
+        let cpu = cpu_seconds();
+        let started = Instant::now();
+        let n = store.reindex().expect("reindex");
+        let secs = started.elapsed().as_secs_f64();
+        let cpu = cpu_seconds().zip(cpu).map(|(b, a)| b - a);
+        println!(
+            "index build: {n} subjects in {secs:.1} s = {:.0} subjects/s{}",
+            n as f64 / secs,
+            cpu.map(|c| format!(" ({c:.1} CPU-s)")).unwrap_or_default()
+        );
+    }
+    let only = arg_str("--only");
+    let repeat = common::arg_u64("--repeat").unwrap_or(1).max(1) as usize;
 
     // Queries drawn deterministically from the store's own subjects.
     let mut rng = Rng::new(7);
@@ -97,6 +106,26 @@ fn main() {
             })
             .collect(),
     ));
+    // Its own generator, so the classes above and below draw what they always drew.
+    let mut rng4 = Rng::new(11);
+    classes.push((
+        "4-char company fragment",
+        (0..1000)
+            .map(|_| loop {
+                // As credbench draws them: four consecutive Chinese characters.
+                let s = companies[pick(&mut rng4, companies.len())];
+                let chars: Vec<char> = s.name.chars().collect();
+                if chars.len() < 4 {
+                    continue;
+                }
+                let at = pick(&mut rng4, chars.len() - 3);
+                let piece = &chars[at..at + 4];
+                if piece.iter().all(|c| c.is_alphabetic() && !c.is_ascii()) {
+                    break piece.iter().collect::<String>();
+                }
+            })
+            .collect(),
+    ));
     classes.push((
         "code prefix (6-9)",
         (0..1000)
@@ -111,13 +140,16 @@ fn main() {
         "class (1,000 queries, limit 20)", "p50 µs", "p99 µs", "max µs", "mean hits"
     );
     for (class, queries) in &classes {
+        if only.as_deref().is_some_and(|o| o != *class) {
+            continue;
+        }
         // One warm-up pass, then the timed one.
         for q in queries.iter().take(200) {
             let _ = store.search(Requester::Public, q, 20);
         }
-        let mut times = Vec::with_capacity(queries.len());
+        let mut times = Vec::with_capacity(queries.len() * repeat);
         let mut hits = 0usize;
-        for q in queries {
+        for q in std::iter::repeat_n(queries, repeat).flatten() {
             let t = Instant::now();
             hits += store
                 .search(Requester::Public, q, 20)
@@ -132,9 +164,16 @@ fn main() {
             p(0.5),
             p(0.99),
             p(1.0),
-            hits as f64 / queries.len() as f64
+            hits as f64 / times.len() as f64
         );
     }
+}
+
+/// The text after `flag` on the bench's command line, if given.
+fn arg_str(flag: &str) -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    let i = args.iter().position(|a| a == flag)?;
+    args.get(i + 1).cloned()
 }
 
 /// User + system CPU time of this process so far (Linux `/proc/self/stat`), to tell a slow build

@@ -79,6 +79,106 @@ fn a_fragment_of_a_long_company_name_finds_it_in_the_top_results() -> TestResult
     Ok(())
 }
 
+/// The name tiers, by their definitions, for a query of units `q` (see `credstore::search`):
+/// exact name, then a name containing `q`'s units as a run, then all but one of its bigrams
+/// (at least one of two) among the subject's names; each tier by rank (shorter current name
+/// first, then subject id); the first `limit`.
+fn expected_name_answer(
+    subjects: &[Subject],
+    q: &[String],
+    limit: usize,
+) -> Vec<(String, Matched)> {
+    use credstore::search::analyzer::units;
+    let bigrams = |u: &[String]| -> Vec<String> { u.windows(2).map(|w| w.concat()).collect() };
+    let query_bigrams = bigrams(q);
+    let tier = |s: &Subject| -> Option<Matched> {
+        let names: Vec<Vec<String>> = names(s).map(|n| units(n)).collect();
+        if names.iter().any(|u| u == q) {
+            return Some(Matched::Name);
+        }
+        if names.iter().any(|u| u.windows(q.len()).any(|w| w == q)) {
+            return Some(Matched::NameFragment);
+        }
+        let held: BTreeSet<String> = names.iter().flat_map(|u| bigrams(u)).collect();
+        let present = query_bigrams.iter().filter(|b| held.contains(*b)).count();
+        (query_bigrams.len() >= 2 && present + 1 >= query_bigrams.len())
+            .then_some(Matched::NamePartial)
+    };
+    let mut found: Vec<(Matched, usize, u64, String)> = subjects
+        .iter()
+        .filter_map(|s| {
+            let t = tier(s)?;
+            Some((
+                t,
+                s.name.chars().count(),
+                s.subject_id,
+                s.code.as_str().to_string(),
+            ))
+        })
+        .collect();
+    found.sort_by_key(|(t, len, id, _)| (std::cmp::Reverse(t.score_order()), *len, *id));
+    found
+        .into_iter()
+        .take(limit)
+        .map(|(t, _, _, code)| (code, t))
+        .collect()
+}
+
+trait ScoreOrder {
+    fn score_order(&self) -> u8;
+}
+
+impl ScoreOrder for Matched {
+    fn score_order(&self) -> u8 {
+        match self {
+            Matched::Name => 3,
+            Matched::NameFragment => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// Fragments of 3 to 6 characters (one term or a phrase; the partial tier as a union of
+/// intersections or a minimum-match disjunction) and whole names: exactly the definition of
+/// the tiers, in rank order, at the first-20 limit and whole.
+#[test]
+fn name_queries_answer_exactly_the_tiers_in_rank_order() -> TestResult {
+    let (_tmp, store, subjects) = fixture()?;
+    let mut queries: Vec<String> = vec!["上海明华".into(), "哈哈哈哈".into(), "科技有限".into()];
+    for (i, s) in subjects.iter().enumerate().step_by(37) {
+        let chars: Vec<char> = s.name.chars().collect();
+        for len in 3..=6 {
+            if chars.len() >= len {
+                let at = (i * 7) % (chars.len() - len + 1);
+                queries.push(chars[at..at + len].iter().collect());
+            }
+        }
+        queries.push(s.name.clone());
+        // Two pieces of different names: mostly partial matches.
+        if let Some(other) = subjects.get(i + 1) {
+            let a: String = chars.iter().take(2).collect();
+            let b: String = other.name.chars().rev().take(2).collect();
+            queries.push(format!("{a}{b}"));
+        }
+    }
+    let mut partial = 0;
+    for q in &queries {
+        let units = credstore::search::analyzer::units(q);
+        for limit in [20, 100_000] {
+            let expected = expected_name_answer(&subjects, &units, limit);
+            let got: Vec<(String, Matched)> = store
+                .search(Requester::Entitled, q, limit)?
+                .into_iter()
+                .map(|h| (h.code, h.matched))
+                .collect();
+            assert_eq!(got, expected, "{q} (limit {limit})");
+            partial += got.iter().filter(|h| h.1 == Matched::NamePartial).count();
+        }
+    }
+    assert!(partial > 0, "some queries reach the partial tier");
+    Ok(())
+}
+
 #[test]
 fn a_full_name_lists_every_exact_match_before_partial_ones() -> TestResult {
     let (_tmp, store, subjects) = fixture()?;

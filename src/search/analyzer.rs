@@ -9,6 +9,12 @@
 //! query of *n* units is a phrase of its *n − 1* bigrams at consecutive positions. No name is
 //! ever too long: every unit of it is indexed.
 //!
+//! A second field holds every run of **three and four** neighbouring units of a name (its
+//! "long grams", without positions), so the commonest fragment queries, of three or four units,
+//! are one term each instead of a phrase of bigrams (see [`long_grams`]). A gram is its units
+//! concatenated: that is unambiguous, because two neighbouring units are never both ASCII runs,
+//! so splitting a gram into units gives back exactly the units it was made of.
+//!
 //! Queries go through the same functions, so index and query always agree.
 
 /// Folds full-width ASCII to ASCII, the ideographic space to a space, and lower-cases.
@@ -53,6 +59,22 @@ pub fn bigram(a: &str, b: &str) -> String {
     s
 }
 
+/// The shortest and longest runs of units in the long-grams field.
+pub const LONG_GRAM_UNITS: std::ops::RangeInclusive<usize> = 3..=4;
+
+/// The long grams of a name: every run of 3 and of 4 neighbouring units, concatenated, each
+/// once per name (position 0: the field has no positions).
+pub fn long_grams(name: &str) -> Vec<(String, usize)> {
+    let units = units(name);
+    let mut out = Vec::with_capacity(units.len() * 2);
+    for n in LONG_GRAM_UNITS {
+        out.extend(units.windows(n).map(|w| (w.concat(), 0)));
+    }
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
 /// The exact-name key: the units joined (so spacing and width never matter).
 pub fn exact_key(text: &str) -> String {
     units(text).concat()
@@ -71,17 +93,39 @@ pub fn tokens(name: &str) -> Vec<(String, usize)> {
     out
 }
 
-/// The name of [`GramTokenizer`] in the index's tokenizer manager.
+/// The name of [`GramTokenizer::grams`] in the index's tokenizer manager.
 pub const GRAMS_TOKENIZER: &str = "credstore_grams";
 
-/// [`tokens`] as a tantivy tokenizer, for the `grams` field: the index analyses a name on its
-/// indexing threads, exactly as a query is analysed here.
+/// The name of [`GramTokenizer::long_grams`] in the index's tokenizer manager.
+pub const LONG_GRAMS_TOKENIZER: &str = "credstore_long_grams";
+
+/// [`tokens`] (or [`long_grams`]) as a tantivy tokenizer, for the `grams` (`long_grams`) field:
+/// the index analyses a name on its indexing threads, exactly as a query is analysed here.
 ///
 /// NOTE: not `PreTokenizedString`: tantivy's `TantivyDocument` keeps a pre-tokenized value as
 /// JSON, so each one was serialised and parsed again (an eighth of a rebuild's profile).
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct GramTokenizer {
     tokens: Vec<tantivy::tokenizer::Token>,
+    analyse: fn(&str) -> Vec<(String, usize)>,
+}
+
+impl GramTokenizer {
+    /// Unigrams and bigrams with positions ([`tokens`]).
+    pub fn grams() -> GramTokenizer {
+        GramTokenizer {
+            tokens: Vec::new(),
+            analyse: tokens,
+        }
+    }
+
+    /// Runs of 3 and 4 units ([`long_grams`]).
+    pub fn long_grams() -> GramTokenizer {
+        GramTokenizer {
+            tokens: Vec::new(),
+            analyse: long_grams,
+        }
+    }
 }
 
 /// The tokens of one name (see [`GramTokenizer`]).
@@ -96,17 +140,15 @@ impl tantivy::tokenizer::Tokenizer for GramTokenizer {
     fn token_stream<'a>(&'a mut self, text: &'a str) -> GramStream<'a> {
         self.tokens.clear();
         self.tokens
-            .extend(
-                tokens(text)
-                    .into_iter()
-                    .map(|(text, position)| tantivy::tokenizer::Token {
-                        offset_from: 0,
-                        offset_to: 0,
-                        position,
-                        text,
-                        position_length: 1,
-                    }),
-            );
+            .extend((self.analyse)(text).into_iter().map(|(text, position)| {
+                tantivy::tokenizer::Token {
+                    offset_from: 0,
+                    offset_to: 0,
+                    position,
+                    text,
+                    position_length: 1,
+                }
+            }));
         GramStream {
             tokens: &mut self.tokens,
             next: 0,
@@ -155,5 +197,17 @@ mod tests {
         let units = name.chars().count();
         assert_eq!(t.len(), units * 2 - 1);
         assert!(t.contains(&("业部".to_string(), units - 2)));
+    }
+
+    #[test]
+    fn long_grams_are_the_runs_of_three_and_four_units() {
+        let grams: Vec<String> = long_grams("ABC科技有限").into_iter().map(|g| g.0).collect();
+        assert_eq!(
+            grams,
+            ["abc科技", "abc科技有", "技有限", "科技有", "科技有限"]
+        );
+        assert!(long_grams("王伟").is_empty());
+        // Repeated runs are one term.
+        assert_eq!(long_grams("哈哈哈哈哈").len(), 2);
     }
 }

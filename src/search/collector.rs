@@ -7,56 +7,17 @@
 //! matched by most of the index (a common bigram such as 公司, a region prefix) as fast as a rare
 //! one: tantivy's `TopDocs` would visit every match.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use super::columns::Columns;
 use tantivy::collector::{Collector, SegmentCollector};
-use tantivy::columnar::ColumnValues;
 use tantivy::query::Weight;
-use tantivy::{
-    index::SegmentId, DocAddress, DocId, DocSet, Score, SegmentOrdinal, SegmentReader, TERMINATED,
-};
-
-/// Each segment's `rank` column, opened once.
-///
-/// NOTE: opening a fast-field column decodes its whole block index (tantivy's blockwise-linear
-/// codec); at 1,000,000 documents that was most of a query's time, paid once per tier.
-#[derive(Default)]
-pub struct RankColumns(Mutex<HashMap<SegmentId, Arc<dyn ColumnValues<u64>>>>);
-
-impl RankColumns {
-    fn get(&self, reader: &SegmentReader) -> tantivy::Result<Arc<dyn ColumnValues<u64>>> {
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(ranks) = map.get(&reader.segment_id()) {
-            return Ok(ranks.clone());
-        }
-        let ranks = reader
-            .fast_fields()
-            .u64("rank")?
-            .first_or_default_col(u64::MAX);
-        map.insert(reader.segment_id(), ranks.clone());
-        Ok(ranks)
-    }
-
-    /// Forgets the columns of segments the searcher no longer has (merged away).
-    pub fn retain(&self, searcher: &tantivy::Searcher) {
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > searcher.segment_readers().len() {
-            let live: Vec<SegmentId> = searcher
-                .segment_readers()
-                .iter()
-                .map(|r| r.segment_id())
-                .collect();
-            map.retain(|id, _| live.contains(id));
-        }
-    }
-}
+use tantivy::{DocAddress, DocId, DocSet, Score, SegmentOrdinal, SegmentReader, TERMINATED};
 
 /// The first `limit` matches by rank (ascending), as `(rank, address)`.
 pub struct FirstByRank<'a> {
     /// How many.
     pub limit: usize,
-    /// The segments' rank columns.
-    pub ranks: &'a RankColumns,
+    /// The segments' columns (`rank`).
+    pub columns: &'a Columns,
 }
 
 /// Unused: collection happens in [`FirstByRank::collect_segment`].
@@ -95,7 +56,8 @@ impl Collector for FirstByRank<'_> {
         segment_ord: u32,
         reader: &SegmentReader,
     ) -> tantivy::Result<Self::Fruit> {
-        let ranks = self.ranks.get(reader)?;
+        let columns = self.columns.get(reader)?;
+        let ranks = &columns.rank;
         let alive = reader.alive_bitset();
         let mut scorer = weight.scorer(reader, 1.0)?;
         let mut out = Vec::with_capacity(self.limit.min(64));

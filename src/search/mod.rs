@@ -3,14 +3,15 @@
 //! One document per subject: its code (exact), its code prefixes of 6, 8 and 10 characters (and
 //! of 6 and 8 of a USCC's region part; other lengths are answered from these, or from term
 //! ranges: see `tiers`), a USCC's region part and organisation code whole, its names (current and
-//! former) as unigram and bigram terms with positions (see [`analyzer`]), the exact-name key,
-//! kind, subject id, and a fast `rank` field (shorter names first, then subject id) that breaks
-//! ties deterministically.
+//! former) as unigram and bigram terms with positions and as runs of three and four units
+//! without positions (see [`analyzer`]), the exact-name key, kind, subject id, and a fast `rank`
+//! field (shorter names first, then subject id) that breaks ties deterministically.
 //!
 //! Queries are built from analysed terms, never by tantivy's `QueryParser`, and answered in
 //! tiers, each ordered by `rank`: exact code; exact name; code prefix; names containing the query
-//! as a contiguous run (a phrase of its bigrams); names sharing most of its bigrams. Each tier
-//! is read only until it has enough hits (see `collector`).
+//! as a contiguous run (one term for a query of up to four units, else a phrase of its bigrams);
+//! names sharing most of its bigrams. Each tier is read only until it has enough hits (see
+//! `collector`).
 //!
 //! **Consistency:** the index follows the store's change log. Each commit carries, as its
 //! payload, the change sequence it has applied up to; opening the store catches the index up by
@@ -19,6 +20,7 @@
 
 pub mod analyzer;
 mod collector;
+mod columns;
 
 use crate::domain::code::SubjectCode;
 use crate::domain::record::Subject;
@@ -95,10 +97,12 @@ struct Fields {
     code_region: Field,
     org_code: Field,
     grams: Field,
+    long_grams: Field,
     name_exact: Field,
     name: Field,
-    kind: Field,
-    subject_id: Field,
+    code_a: Field,
+    code_b: Field,
+    name_words: [Field; columns::NAME_WORDS],
     rank: Field,
 }
 
@@ -111,6 +115,13 @@ fn schema() -> (Schema, Fields) {
             .set_fieldnorms(false)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
+    // Runs of 3-4 units: a query of that many units is one term; no positions needed.
+    let long_grams = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(analyzer::LONG_GRAMS_TOKENIZER)
+            .set_fieldnorms(false)
+            .set_index_option(IndexRecordOption::Basic),
+    );
     let string = TextOptions::default().set_indexing_options(
         TextFieldIndexing::default()
             .set_tokenizer("raw")
@@ -118,16 +129,19 @@ fn schema() -> (Schema, Fields) {
             .set_index_option(IndexRecordOption::Basic),
     );
     let fields = Fields {
-        code: b.add_text_field("code", string.clone() | STORED),
+        code: b.add_text_field("code", string.clone()),
         code_prefix: b.add_text_field("code_prefix", string.clone()),
         code_region: b.add_text_field("code_region", string.clone()),
         org_code: b.add_text_field("org_code", string.clone()),
         grams: b.add_text_field("grams", grams),
+        long_grams: b.add_text_field("long_grams", long_grams),
         name_exact: b.add_text_field("name_exact", string),
+        // What a hit shows, as fast fields (see `columns`); only a name too long for them is
+        // stored.
         name: b.add_text_field("name", STORED),
-        kind: b.add_u64_field("kind", STORED),
-        // Stored, not indexed: no query looks a subject up by its id.
-        subject_id: b.add_u64_field("subject_id", STORED),
+        code_a: b.add_u64_field("code_a", FAST),
+        code_b: b.add_u64_field("code_b", FAST),
+        name_words: std::array::from_fn(|i| b.add_u64_field(&format!("name_{i}"), FAST)),
         rank: b.add_u64_field("rank", FAST),
     };
     (b.build(), fields)
@@ -140,7 +154,7 @@ pub struct SearchIndex {
     /// `None` only while a rebuild swaps writers (tantivy allows one per index).
     writer: Mutex<Option<IndexWriter>>,
     fields: Fields,
-    ranks: collector::RankColumns,
+    columns: columns::Columns,
 }
 
 /// The locked writer (always `Some` once handed out by `SearchIndex::writer`).
@@ -178,6 +192,16 @@ const REBUILD_BATCH: usize = 8192;
 /// latency grows with the number of segments (every term is looked up in each).
 const MERGE_AFTER: usize = 50_000;
 
+/// The version of what the index holds and how names are analysed, in `VERSION_FILE` beside
+/// tantivy's files. An index of another version (or none: version 1, before the file) is dropped
+/// and rebuilt on open, even where the schema compares equal (a tokenizer keeps its name when
+/// what it emits changes). 2: the `long_grams` field; code, kind and current name as fast
+/// fields, nothing stored.
+const INDEX_VERSION: &str = "2";
+
+/// The file holding `INDEX_VERSION` (not one of tantivy's: its garbage collection leaves it).
+const VERSION_FILE: &str = "credstore-index-version";
+
 fn search_error(e: tantivy::TantivyError) -> Error {
     Error::Search(e.to_string())
 }
@@ -196,15 +220,15 @@ impl SearchIndex {
                 field: "rank".to_string(),
                 order: Order::Asc,
             }),
-            // Small doc-store blocks: a hit reads its block whole, and a result page reads 20.
-            docstore_blocksize: 2048,
             ..tantivy::IndexSettings::default()
         };
         // The index is derived data: one that cannot be opened, or was written with another
         // schema or sorting (an older build), is dropped and rebuilt from the store by the
         // catch-up that follows opening.
+        let version = std::fs::read_to_string(dir.join(VERSION_FILE)).ok();
         let usable = Index::open_in_dir(dir).ok().filter(|index| {
-            index.schema() == schema
+            version.as_deref() == Some(INDEX_VERSION)
+                && index.schema() == schema
                 && index.settings().sort_by_field == settings.sort_by_field
                 && index.settings().docstore_blocksize == settings.docstore_blocksize
         });
@@ -217,16 +241,24 @@ impl SearchIndex {
                 };
                 std::fs::remove_dir_all(dir).map_err(io)?;
                 std::fs::create_dir_all(dir).map_err(io)?;
-                Index::builder()
+                let index = Index::builder()
                     .schema(schema)
                     .settings(settings)
                     .create_in_dir(dir)
-                    .map_err(search_error)?
+                    .map_err(search_error)?;
+                // After the index: a crash in between leaves an index without the file, which
+                // the next open drops again (it is empty).
+                std::fs::write(dir.join(VERSION_FILE), INDEX_VERSION).map_err(io)?;
+                index
             }
         };
         index.tokenizers().register(
             analyzer::GRAMS_TOKENIZER,
-            tantivy::tokenizer::TextAnalyzer::from(analyzer::GramTokenizer::default()),
+            tantivy::tokenizer::TextAnalyzer::from(analyzer::GramTokenizer::grams()),
+        );
+        index.tokenizers().register(
+            analyzer::LONG_GRAMS_TOKENIZER,
+            tantivy::tokenizer::TextAnalyzer::from(analyzer::GramTokenizer::long_grams()),
         );
         let writer = index.writer(WRITER_BYTES).map_err(search_error)?;
         // NOTE: a commit killed half-way leaves files `meta.json` never named, among them a
@@ -251,7 +283,7 @@ impl SearchIndex {
             reader,
             writer: Mutex::new(Some(writer)),
             fields,
-            ranks: collector::RankColumns::default(),
+            columns: columns::Columns::default(),
         })
     }
 
@@ -395,13 +427,20 @@ impl SearchIndex {
     fn document(&self, s: &Subject) -> TantivyDocument {
         let f = self.fields;
         let code = s.code.as_str();
+        let [code_a, code_b] = columns::code_values(&s.code, s.kind, &s.name);
         let mut doc = doc!(
             f.code => code,
-            f.name => s.name.as_str(),
-            f.kind => kind_number(s.kind),
-            f.subject_id => s.subject_id,
+            f.code_a => code_a,
+            f.code_b => code_b,
             f.rank => rank(s),
         );
+        if columns::name_fits(&s.name) {
+            for (field, word) in f.name_words.iter().zip(columns::name_values(&s.name)) {
+                doc.add_u64(*field, word);
+            }
+        } else {
+            doc.add_text(f.name, &s.name);
+        }
         for prefix in code_prefixes(&s.code) {
             doc.add_text(f.code_prefix, prefix);
         }
@@ -413,6 +452,7 @@ impl SearchIndex {
             doc.add_text(f.name_exact, analyzer::exact_key(name));
             // Analysed by `analyzer::GramTokenizer` on tantivy's indexing threads.
             doc.add_text(f.grams, name);
+            doc.add_text(f.long_grams, name);
         }
         doc
     }
@@ -430,10 +470,13 @@ impl SearchIndex {
         limit: usize,
     ) -> Result<(Vec<Hit>, Vec<SubjectCode>)> {
         let searcher = self.reader.searcher();
-        self.ranks.retain(&searcher);
+        self.columns.retain(&searcher);
         let mut hits = Vec::new();
         let mut codes = Vec::new();
         let mut seen = HashSet::new();
+        // The documents already taken: a later tier finds them again (a name fragment's matches
+        // are among the partial tier's), and is not made to read them again.
+        let mut taken: Vec<tantivy::DocAddress> = Vec::new();
         for (matched, query) in self.tiers(&searcher, text)? {
             if hits.len() >= limit {
                 break;
@@ -443,15 +486,20 @@ impl SearchIndex {
             // results, rank orders each tier, and each tier stops reading postings at N.
             let collector = collector::FirstByRank {
                 limit: wanted,
-                ranks: &self.ranks,
+                columns: &self.columns,
             };
             let found = searcher.search(&query, &collector).map_err(search_error)?;
             for (_, addr) in found {
                 if hits.len() >= limit {
                     break;
                 }
-                let doc: TantivyDocument = searcher.doc(addr).map_err(search_error)?;
-                let Some(hit) = self.hit(&doc, requester, matched) else {
+                if taken.contains(&addr) {
+                    continue;
+                }
+                taken.push(addr);
+                let reader = searcher.segment_reader(addr.segment_ord);
+                let columns = self.columns.get(reader).map_err(search_error)?;
+                let Some(hit) = self.hit(&searcher, &columns, addr, requester, matched)? else {
                     continue;
                 };
                 if !seen.insert(hit.0) {
@@ -464,29 +512,34 @@ impl SearchIndex {
         Ok((hits, codes))
     }
 
+    /// The hit of the document at `addr`, from its segment's columns (a long name from the doc
+    /// store); `None` if its code is corrupt.
     fn hit(
         &self,
-        doc: &TantivyDocument,
+        searcher: &tantivy::Searcher,
+        columns: &columns::SegmentColumns,
+        addr: tantivy::DocAddress,
         requester: Requester,
         matched: Matched,
-    ) -> Option<(SubjectCode, Hit)> {
-        let f = self.fields;
-        let code = doc.get_first(f.code).and_then(|v| v.as_str())?;
-        let code = SubjectCode::from_stored(code.as_bytes())?;
-        let kind = match doc.get_first(f.kind).and_then(|v| v.as_u64()) {
-            Some(0) => SubjectKind::NaturalPerson,
-            _ => SubjectKind::Organization,
+    ) -> Result<Option<(SubjectCode, Hit)>> {
+        let Some((code, kind)) = columns.code(addr.doc_id) else {
+            return Ok(None);
         };
         let shown = match requester {
             Requester::Entitled => code.as_str().to_string(),
             Requester::Public => code.masked(),
         };
-        let name = doc
-            .get_first(f.name)
-            .and_then(|v| v.as_str())
-            .unwrap_or_default()
-            .to_string();
-        Some((
+        let name = match columns.name(addr.doc_id) {
+            Some(name) => name,
+            None => {
+                let doc: TantivyDocument = searcher.doc(addr).map_err(search_error)?;
+                doc.get_first(self.fields.name)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string()
+            }
+        };
+        Ok(Some((
             code,
             Hit {
                 code: shown,
@@ -495,7 +548,7 @@ impl SearchIndex {
                 score: matched.score(),
                 matched,
             },
-        ))
+        )))
     }
 
     /// The queries of each tier that applies to `text`, best tier first.
@@ -557,28 +610,63 @@ impl SearchIndex {
                     .windows(2)
                     .map(|w| Term::from_field_text(f.grams, &analyzer::bigram(&w[0], &w[1])))
                     .collect();
-                out.push((
-                    Matched::NameFragment,
-                    Box::new(PhraseQuery::new(terms.clone())),
-                ));
-                let clauses: Vec<Box<dyn Query>> = terms
-                    .into_iter()
-                    .map(|t| {
-                        Box::new(TermQuery::new(t, IndexRecordOption::Basic)) as Box<dyn Query>
-                    })
-                    .collect();
-                // Most, not all, of the bigrams: n-2 of the n-1, at least one.
-                let required = (n - 2).max(1);
-                out.push((
-                    Matched::NamePartial,
-                    Box::new(BooleanQuery::union_with_minimum_required_clauses(
-                        clauses, required,
-                    )),
-                ));
+                let fragment: Box<dyn Query> = if analyzer::LONG_GRAM_UNITS.contains(&n) {
+                    term_query(f.long_grams, &units.concat())
+                } else {
+                    Box::new(PhraseQuery::new(terms.clone()))
+                };
+                out.push((Matched::NameFragment, fragment));
+                out.push((Matched::NamePartial, all_but_one(terms)));
             }
         }
         Ok(out)
     }
+}
+
+/// Longest list of bigrams whose "all but one" is written as a union of intersections.
+const ALL_BUT_ONE_MAX: usize = 4;
+
+/// The documents with all but at most one of `terms` (at least one of two): the partial tier.
+///
+/// Up to `ALL_BUT_ONE_MAX` terms, the union over each term of the intersection of the others:
+/// an intersection is driven by its rarest term and skips through the common ones (上海, 公司),
+/// where tantivy's minimum-match disjunction steps through every posting of every term (a
+/// fragment starting with 上海 visited most companies' postings). Same documents either way.
+/// Longer lists keep the disjunction: the union would open (n - 1)² posting lists.
+fn all_but_one(terms: Vec<Term>) -> Box<dyn Query> {
+    let term = |t: &Term| Box::new(TermQuery::new(t.clone(), IndexRecordOption::Basic));
+    if terms.len() > ALL_BUT_ONE_MAX {
+        let required = terms.len() - 1;
+        let clauses = terms.iter().map(|t| term(t) as Box<dyn Query>).collect();
+        return Box::new(BooleanQuery::union_with_minimum_required_clauses(
+            clauses, required,
+        ));
+    }
+    let mut groups: BTreeSet<BTreeSet<&Term>> = BTreeSet::new();
+    for skip in 0..terms.len() {
+        let others: BTreeSet<&Term> = terms
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != skip)
+            .map(|(_, t)| t)
+            .collect();
+        groups.insert(others);
+    }
+    let parts: Vec<Box<dyn Query>> = groups
+        .into_iter()
+        .map(|group| -> Box<dyn Query> {
+            let mut group: Vec<Box<dyn Query>> = group
+                .into_iter()
+                .map(|t| term(t) as Box<dyn Query>)
+                .collect();
+            if group.len() == 1 {
+                group.remove(0)
+            } else {
+                Box::new(BooleanQuery::intersection(group))
+            }
+        })
+        .collect();
+    Box::new(BooleanQuery::union(parts))
 }
 
 /// Longest prefix of a whole code indexed as a term.
@@ -681,13 +769,6 @@ fn term_query(field: Field, text: &str) -> Box<dyn Query> {
         Term::from_field_text(field, text),
         IndexRecordOption::Basic,
     ))
-}
-
-fn kind_number(kind: SubjectKind) -> u64 {
-    match kind {
-        SubjectKind::NaturalPerson => 0,
-        SubjectKind::Organization => 1,
-    }
 }
 
 /// Shorter names first, then subject id: `name length (chars, ≤ 255) << 32 | subject id`.
