@@ -378,6 +378,16 @@ fn reindex_answers_exactly_as_the_incremental_index() -> TestResult {
     assert!(incremental.iter().filter(|h| !h.is_empty()).count() > queries.len() / 2);
     assert!(store.reindex()? >= 1_400);
     assert_eq!(answers(&store)?, incremental);
+
+    // An index of another layout version (an older build's) is rebuilt on open, and answers
+    // the same.
+    drop(store);
+    let version = tmp.path().join("store/search/credstore-index-version");
+    assert!(version.exists(), "the index names its layout version");
+    std::fs::write(&version, "1")?;
+    let store = Store::open(tmp.path().join("store"))?;
+    assert_ne!(std::fs::read_to_string(&version)?, "1", "rebuilt");
+    assert_eq!(answers(&store)?, incremental);
     Ok(())
 }
 
