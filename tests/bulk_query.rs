@@ -62,14 +62,17 @@ fn run(
     Ok(out)
 }
 
-#[test]
-fn bulk_answers_equal_single_queries_in_input_order() -> TestResult {
+/// A store of `subjects` generated subjects (seed `seed`), bulk loaded, with agency AG-1.
+fn generated_store(
+    subjects: u64,
+    seed: u64,
+) -> Result<(tempfile::TempDir, Store), Box<dyn std::error::Error>> {
     let tmp = tempfile::tempdir()?;
     let data = tmp.path().join("data");
     generate(
         &GenerateConfig {
-            subjects: 1500,
-            seed: 77,
+            subjects,
+            seed,
             bad_share: 0.0,
             today: date("2026-11-01"),
         },
@@ -79,6 +82,12 @@ fn bulk_answers_equal_single_queries_in_input_order() -> TestResult {
     let sources = credstore::ingest::bulk::provider_tree(&data)?;
     store.ingest_bulk(&sources, &options())?;
     agency(&store, "AG-1")?;
+    Ok((tmp, store))
+}
+
+#[test]
+fn bulk_answers_equal_single_queries_in_input_order() -> TestResult {
+    let (_tmp, store) = generated_store(1500, 77)?;
 
     // Every stored code, some twice, 10% unknown valid codes, 1% malformed, blank lines.
     let codes: Vec<SubjectCode> = store.subject_codes().collect::<Result<_, _>>()?;
@@ -395,21 +404,7 @@ fn the_cli_writes_json_lines_and_the_subject_sees_the_lookup() -> TestResult {
 /// order they list every valid code asked and every record returned, and their counts add up.
 #[test]
 fn a_long_request_is_logged_in_parts_that_name_the_first() -> TestResult {
-    let tmp = tempfile::tempdir()?;
-    let data = tmp.path().join("data");
-    generate(
-        &GenerateConfig {
-            subjects: 200,
-            seed: 78,
-            bad_share: 0.0,
-            today: date("2026-11-01"),
-        },
-        &data,
-    )?;
-    let store = Store::open(tmp.path().join("store"))?;
-    let sources = credstore::ingest::bulk::provider_tree(&data)?;
-    store.ingest_bulk(&sources, &options())?;
-    agency(&store, "AG-1")?;
+    let (_tmp, store) = generated_store(200, 78)?;
     let codes: Vec<SubjectCode> = store.subject_codes().collect::<Result<_, _>>()?;
 
     let block = LOG_BLOCK_LINES as usize;

@@ -151,21 +151,38 @@ pub fn decode(key: &[u8], value: &[u8], dicts: &Dictionaries) -> Result<SubjectE
         .enumerate()
     {
         let records: Vec<Record> = codec::decode_body(bytes, "subjects", key)?;
-        if let Some(bad) = records
-            .iter()
-            .find(|r| r.versions.is_empty() || r.category != category)
-        {
-            return Err(Error::Corrupt {
-                tree: "subjects",
-                key: keys::describe(key),
-                reason: format!(
-                    "record {} has no version or the wrong category",
-                    bad.record_id.0
-                ),
-            });
-        }
+        check_column(
+            key,
+            category,
+            records
+                .iter()
+                .map(|r| (r.record_id.0, r.versions.is_empty(), r.category)),
+        )?;
         columns[i] = records;
     }
+    check_owner(key, &subject)?;
+    Ok(SubjectEntry { subject, columns })
+}
+
+/// Checks a decoded column's records (id, versionless, category): every one has a version and
+/// the column's category.
+fn check_column(
+    key: &[u8],
+    category: Category,
+    mut records: impl Iterator<Item = (u64, bool, Category)>,
+) -> Result<()> {
+    match records.find(|&(_, versionless, c)| versionless || c != category) {
+        None => Ok(()),
+        Some((id, ..)) => Err(Error::Corrupt {
+            tree: "subjects",
+            key: keys::describe(key),
+            reason: format!("record {id} has no version or the wrong category"),
+        }),
+    }
+}
+
+/// Checks that a value stored under `key` is that subject's.
+fn check_owner(key: &[u8], subject: &Subject) -> Result<()> {
     if key.get(1..) != Some(subject.code.as_bytes().as_slice()) {
         return Err(Error::Corrupt {
             tree: "subjects",
@@ -173,7 +190,7 @@ pub fn decode(key: &[u8], value: &[u8], dicts: &Dictionaries) -> Result<SubjectE
             reason: "the value is another subject's".to_string(),
         });
     }
-    Ok(SubjectEntry { subject, columns })
+    Ok(())
 }
 
 /// Every subject with its records, in code order.
@@ -405,29 +422,16 @@ pub fn read_views<R>(
 fn decode_views<'a>(key: &[u8], plain: &'a [u8]) -> Result<(Subject, Vec<RecordView<'a>>)> {
     let [header, basic, dishonesty, other] = codec::unframe::<4>(plain, "subjects", key)?;
     let subject: Subject = codec::decode_body(header, "subjects", key)?;
-    if key.get(1..) != Some(subject.code.as_bytes().as_slice()) {
-        return Err(Error::Corrupt {
-            tree: "subjects",
-            key: keys::describe(key),
-            reason: "the value is another subject's".to_string(),
-        });
-    }
+    check_owner(key, &subject)?;
     let mut all: Vec<RecordView<'a>> = Vec::new();
     for (column, category) in [basic, dishonesty, other].into_iter().zip(Category::ALL) {
         let part: Vec<RecordView<'a>> = codec::decode_borrowed(column, "subjects", key)?;
-        if let Some(bad) = part
-            .iter()
-            .find(|r| r.versions.is_empty() || r.category != category)
-        {
-            return Err(Error::Corrupt {
-                tree: "subjects",
-                key: keys::describe(key),
-                reason: format!(
-                    "record {} has no version or the wrong category",
-                    bad.record_id
-                ),
-            });
-        }
+        check_column(
+            key,
+            category,
+            part.iter()
+                .map(|r| (r.record_id, r.versions.is_empty(), r.category)),
+        )?;
         all.extend(part);
     }
     Ok((subject, all))
