@@ -307,9 +307,9 @@ pub fn par_scan_views<T: Send>(
             || (init(), Vec::new()),
             |(mut state, mut buf), batch: Result<Vec<(sled::IVec, sled::IVec)>>| {
                 for (key, value) in batch? {
-                    decode_views(&key, &value, dicts, &mut buf, |records| {
-                        f(&mut state, &key, records)
-                    })?;
+                    let mut all = Vec::new();
+                    decode_views(&key, &value, dicts, &mut buf, &mut all)?;
+                    f(&mut state, &key, &all);
                 }
                 Ok((state, buf))
             },
@@ -318,23 +318,22 @@ pub fn par_scan_views<T: Send>(
         .try_reduce(&init, |a, b| Ok(merge(a, b)))
 }
 
-/// Decompresses one subject value into `buf` (reused from value to value) and hands its records,
-/// decoded as views, to `f`.
-fn decode_views(
+/// Decompresses one subject value into `buf` (reused from value to value) and decodes its
+/// records, all three columns, as views into `all`.
+#[inline]
+fn decode_views<'b>(
     key: &[u8],
-    value: &[u8],
+    value: &'b [u8],
     dicts: &Dictionaries,
-    buf: &mut Vec<u8>,
-    f: impl FnOnce(&[RecordView<'_>]),
+    buf: &'b mut Vec<u8>,
+    all: &mut Vec<RecordView<'b>>,
 ) -> Result<()> {
     let value = codec::plain_into(value, |id| dicts.get(id), buf, "subjects", key)?;
     let [_, basic, dishonesty, other] = codec::unframe::<4>(value, "subjects", key)?;
-    let mut all: Vec<RecordView<'_>> = Vec::new();
     for column in [basic, dishonesty, other] {
-        let part: Vec<RecordView<'_>> = codec::decode_borrowed(column, "subjects", key)?;
+        let part: Vec<RecordView<'b>> = codec::decode_borrowed(column, "subjects", key)?;
         all.extend(part);
     }
-    f(&all);
     Ok(())
 }
 
