@@ -319,6 +319,33 @@ fn main() {
                 .expect("scan")
             });
         }
+        if want("vcheck") {
+            // The scan plus verify_retention's rule check, compiled here instead of in the lib.
+            let catalog = credstore::domain::catalog::Catalog::builtin();
+            run("vcheck", "records", &|| {
+                subjects::par_scan_views(
+                    &tree,
+                    &dicts,
+                    || [0u64; 3],
+                    |n, _, records| {
+                        for r in records {
+                            n[0] += 1;
+                            let Some(current) = r.versions.last() else {
+                                continue;
+                            };
+                            let c = &current.content;
+                            let end = catalog
+                                .get(c.item)
+                                .and_then(|i| i.query_period_end(c.occurred_on, c.ended_on));
+                            n[1] += u64::from(end.is_some());
+                            n[2] += u64::from(end.is_some_and(|e| e.to_days() < 0));
+                        }
+                    },
+                    |a, b| [a[0] + b[0], a[1] + b[1], a[2] + b[2]],
+                )
+                .expect("scan")[0]
+            });
+        }
         drop(tree);
         drop(db);
     }
