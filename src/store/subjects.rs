@@ -308,7 +308,7 @@ pub fn par_scan_views<T: Send>(
             |(mut state, mut buf), batch: Result<Vec<(sled::IVec, sled::IVec)>>| {
                 for (key, value) in batch? {
                     let mut all = Vec::new();
-                    decode_views(&key, &value, dicts, &mut buf, &mut all)?;
+                    decode_scanned(&key, &value, dicts, &mut buf, &mut all)?;
                     f(&mut state, &key, &all);
                 }
                 Ok((state, buf))
@@ -321,7 +321,7 @@ pub fn par_scan_views<T: Send>(
 /// Decompresses one subject value into `buf` (reused from value to value) and decodes its
 /// records, all three columns, as views into `all`.
 #[inline]
-fn decode_views<'b>(
+fn decode_scanned<'b>(
     key: &[u8],
     value: &'b [u8],
     dicts: &Dictionaries,
