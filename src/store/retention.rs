@@ -484,7 +484,8 @@ pub struct RetentionCheck {
     pub archived_not_due: u64,
     /// Records due as of `as_of` (when given) and not archived: what the next sweep would take.
     pub due_on_given_day: u64,
-    /// Up to 10 record ids of `due_not_archived`, for the operator.
+    /// The 10 lowest record ids of `due_not_archived` (fewer if there are fewer), for the
+    /// operator.
     pub examples: Vec<u64>,
 }
 
@@ -492,6 +493,16 @@ impl RetentionCheck {
     /// Whether the archive agrees with the retention rule.
     pub fn is_ok(&self) -> bool {
         self.due_not_archived == 0
+    }
+
+    /// Keeps `record_id` if it is among the 10 lowest seen (the scan visits subjects in no
+    /// particular order, so the lowest, not the first, make the answer the same on every run).
+    fn add_example(&mut self, record_id: u64) {
+        self.examples.push(record_id);
+        if self.examples.len() > 20 {
+            self.examples.sort_unstable();
+            self.examples.truncate(10);
+        }
     }
 
     fn merge(mut self, other: RetentionCheck) -> RetentionCheck {
@@ -635,56 +646,51 @@ impl crate::Store {
         Ok(report)
     }
 
-    /// The verification sweep: decodes every record of every subject (in parallel over key
-    /// ranges, on the current rayon pool) and re-checks its retention rule against the archive:
-    /// every record due as of the latest sweep must be archived. With `as_of`, also counts what
-    /// a sweep as of that day would take.
+    /// The verification sweep: decodes every record of every subject (in parallel, on the
+    /// current rayon pool) and re-checks its retention rule against the archive: every record
+    /// due as of the latest sweep must be archived. With `as_of`, also counts what a sweep as
+    /// of that day would take.
     pub fn verify_retention(&self, as_of: Option<Date>) -> Result<RetentionCheck> {
-        use rayon::prelude::*;
         let swept = state(&self.tree)?.and_then(|s| s.swept_as_of);
         let archived = self.archived_set();
         let catalog = self.catalog();
-        let ranges = super::subjects::key_ranges();
-        let check = ranges
-            .par_iter()
-            .map(|(lo, hi)| {
-                let mut check = RetentionCheck::default();
-                super::subjects::scan_views(&self.tree, &self.dicts, lo, hi, |_, records| {
-                    check.subjects += 1;
-                    for r in records {
-                        check.records += 1;
-                        let Some(current) = r.versions.last() else {
-                            continue;
-                        };
-                        let c = &current.content;
-                        let end = catalog
-                            .get(c.item)
-                            .and_then(|i| i.query_period_end(c.occurred_on, c.ended_on));
-                        let is_archived = archived.contains(r.record_id);
-                        check.with_period += u64::from(end.is_some());
-                        check.archived += u64::from(is_archived);
-                        let due_by = |day: Option<Date>| end.zip(day).is_some_and(|(e, d)| e <= d);
-                        if due_by(swept) && !is_archived {
-                            check.due_not_archived += 1;
-                            if check.examples.len() < 10 {
-                                check.examples.push(r.record_id);
-                            }
-                        }
-                        if is_archived && !due_by(swept) {
-                            check.archived_not_due += 1;
-                        }
-                        if due_by(as_of) && !is_archived {
-                            check.due_on_given_day += 1;
-                        }
+        let check = super::subjects::par_scan_views(
+            &self.tree,
+            &self.dicts,
+            RetentionCheck::default,
+            |check, _, records| {
+                check.subjects += 1;
+                for r in records {
+                    check.records += 1;
+                    let Some(current) = r.versions.last() else {
+                        continue;
+                    };
+                    let c = &current.content;
+                    let end = catalog
+                        .get(c.item)
+                        .and_then(|i| i.query_period_end(c.occurred_on, c.ended_on));
+                    let is_archived = archived.contains(r.record_id);
+                    check.with_period += u64::from(end.is_some());
+                    check.archived += u64::from(is_archived);
+                    let due_by = |day: Option<Date>| end.zip(day).is_some_and(|(e, d)| e <= d);
+                    if due_by(swept) && !is_archived {
+                        check.due_not_archived += 1;
+                        check.add_example(r.record_id);
                     }
-                })?;
-                Ok::<_, crate::Error>(check)
-            })
-            .try_reduce(RetentionCheck::default, |a, b| Ok(a.merge(b)))?;
-        Ok(RetentionCheck {
-            swept_as_of: swept,
-            ..check
-        })
+                    if is_archived && !due_by(swept) {
+                        check.archived_not_due += 1;
+                    }
+                    if due_by(as_of) && !is_archived {
+                        check.due_on_given_day += 1;
+                    }
+                }
+            },
+            RetentionCheck::merge,
+        )?;
+        // NOTE: merging trims the examples, but a scan folded into one state is not merged.
+        let mut check = check.merge(RetentionCheck::default());
+        check.swept_as_of = swept;
+        Ok(check)
     }
 
     /// The sweep log, oldest first.
@@ -730,5 +736,36 @@ impl crate::Store {
         put_state(&mut batch, &RetentionState::default());
         self.tree.apply_batch(batch)?;
         self.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The examples are the lowest ids whatever order the scan met them in and however its
+    /// work was split.
+    #[test]
+    fn examples_are_the_lowest_ids_in_any_order_and_split() {
+        let ids: Vec<u64> = (0..100).map(|i| (i * 37) % 101).collect();
+        let mut whole = RetentionCheck::default();
+        ids.iter().for_each(|&id| whole.add_example(id));
+        let whole = whole.merge(RetentionCheck::default());
+        let (mut a, mut b) = (RetentionCheck::default(), RetentionCheck::default());
+        ids.iter().rev().enumerate().for_each(|(i, &id)| {
+            if i % 3 == 0 {
+                a.add_example(id)
+            } else {
+                b.add_example(id)
+            }
+        });
+        let lowest: Vec<u64> = {
+            let mut sorted = ids.clone();
+            sorted.sort_unstable();
+            sorted.truncate(10);
+            sorted
+        };
+        assert_eq!(whole.examples, lowest);
+        assert_eq!(b.merge(a).examples, lowest);
     }
 }

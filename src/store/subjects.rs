@@ -345,42 +345,77 @@ impl RecordView<'_> {
     }
 }
 
-/// Key ranges that split the subjects keyspace for parallel scans: one per pair of leading
-/// code characters (codes are 18 of `0-9A-Z`), plus one for anything else.
-pub fn key_ranges() -> Vec<(Vec<u8>, Vec<u8>)> {
-    const CHARS: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    let mut bounds = vec![vec![keys::SUBJECTS]];
-    for &a in CHARS {
-        for &b in CHARS {
-            bounds.push(vec![keys::SUBJECTS, a, b]);
-        }
-    }
-    bounds.push(vec![keys::SUBJECTS + 1]);
-    bounds
-        .windows(2)
-        .map(|w| (w[0].clone(), w[1].clone()))
-        .collect()
-}
+/// Subject values handed to a worker at a time by [`par_scan_views`]: about a millisecond of
+/// decoding, so the lock on the shared iterator is held for a tenth of the time and the scan's
+/// end leaves a thread idle for at most that long.
+const SCAN_BATCH: usize = 256;
 
-/// Decodes every subject in `[lo, hi)` as record views and hands each subject's records, all three columns, to `f`.
-pub fn scan_views(
+/// Decodes every subject as record views, in parallel on the current rayon pool, and folds
+/// each subject's records (all three columns) into per-worker states with `f`; the states are
+/// then combined with `merge`. Subjects reach `f` in no particular order.
+///
+/// One sled iterator over the whole keyspace is shared: a worker takes the next
+/// [`SCAN_BATCH`] values under a lock (sled hands them out as reference-counted buffers, no
+/// copy), then decompresses and decodes them on its own.
+///
+/// NOTE: not one range per leading pair of code characters, as before: subject codes are far
+/// from uniform (every Shanghai resident ID starts `31`, most companies' USCC `91`), and one
+/// such range held 70% of a generated store's subjects, which capped 2 threads at 1.43× one
+/// (BENCHMARKS.md, "Retention"). Taking batches from one iterator balances by construction.
+pub fn par_scan_views<T: Send>(
     tree: &sled::Tree,
     dicts: &Dictionaries,
-    lo: &[u8],
-    hi: &[u8],
-    mut f: impl FnMut(&[u8], &[RecordView<'_>]),
-) -> Result<()> {
-    let mut buf = Vec::new();
-    for item in tree.range(lo..hi) {
-        let (key, value) = item?;
-        let value = codec::plain_into(&value, |id| dicts.get(id), &mut buf, "subjects", &key)?;
-        let [_, basic, dishonesty, other] = codec::unframe::<4>(value, "subjects", &key)?;
-        let mut all: Vec<RecordView<'_>> = Vec::new();
-        for column in [basic, dishonesty, other] {
-            let part: Vec<RecordView<'_>> = codec::decode_borrowed(column, "subjects", &key)?;
-            all.extend(part);
+    init: impl Fn() -> T + Sync + Send,
+    f: impl Fn(&mut T, &[u8], &[RecordView<'_>]) + Sync + Send,
+    merge: impl Fn(T, T) -> T + Sync + Send,
+) -> Result<T> {
+    use rayon::prelude::*;
+    let mut iter = tree.scan_prefix([keys::SUBJECTS]);
+    let batches = std::iter::from_fn(move || {
+        let mut batch = Vec::with_capacity(SCAN_BATCH);
+        for item in iter.by_ref() {
+            match item {
+                Ok(kv) => batch.push(kv),
+                Err(e) => return Some(Err(Error::from(e))),
+            }
+            if batch.len() == SCAN_BATCH {
+                break;
+            }
         }
-        f(&key, &all);
+        (!batch.is_empty()).then_some(Ok(batch))
+    });
+    batches
+        .par_bridge()
+        .try_fold(
+            || (init(), Vec::new()),
+            |(mut state, mut buf), batch: Result<Vec<(sled::IVec, sled::IVec)>>| {
+                for (key, value) in batch? {
+                    let mut all = Vec::new();
+                    decode_scanned(&key, &value, dicts, &mut buf, &mut all)?;
+                    f(&mut state, &key, &all);
+                }
+                Ok((state, buf))
+            },
+        )
+        .map(|folded| folded.map(|(state, _)| state))
+        .try_reduce(&init, |a, b| Ok(merge(a, b)))
+}
+
+/// Decompresses one subject value into `buf` (reused from value to value) and decodes its
+/// records, all three columns, as views into `all`.
+#[inline]
+fn decode_scanned<'b>(
+    key: &[u8],
+    value: &'b [u8],
+    dicts: &Dictionaries,
+    buf: &'b mut Vec<u8>,
+    all: &mut Vec<RecordView<'b>>,
+) -> Result<()> {
+    let value = codec::plain_into(value, |id| dicts.get(id), buf, "subjects", key)?;
+    let [_, basic, dishonesty, other] = codec::unframe::<4>(value, "subjects", key)?;
+    for column in [basic, dishonesty, other] {
+        let part: Vec<RecordView<'b>> = codec::decode_borrowed(column, "subjects", key)?;
+        all.extend(part);
     }
     Ok(())
 }
