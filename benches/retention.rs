@@ -7,7 +7,7 @@
 //! `CREDSTORE_BENCH_SUBJECTS=1000000 cargo bench --bench retention`).
 //!
 //! The sweep changes the store, so every timed sweep runs on a fresh copy of a cached store
-//! (`target/bench-data/store-s{N}-clean-v1`), copied and opened outside the timing. The day is
+//! (`target/bench-data/store-s{N}-clean-v2`), copied and opened outside the timing. The day is
 //! found with dry runs before anything is timed, and printed.
 
 mod common;

@@ -94,7 +94,7 @@ pub fn listing() -> bool {
 }
 
 /// A store holding the generated dataset for `subjects` (bulk-loaded, search index built),
-/// built once and cached under `target/bench-data/store-s{N}-v1` (the same cache
+/// built once and cached under `target/bench-data/store-s{N}-v2` (the same cache
 /// `search_scale` uses).
 pub fn cached_store(subjects: u64) -> PathBuf {
     built_store(subjects, "")
