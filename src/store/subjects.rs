@@ -225,7 +225,7 @@ pub struct RecordView<'a> {
     pub versions: Vec<VersionView<'a>>,
 }
 
-/// A [`Version`](crate::domain::record::Version), borrowed.
+/// A [`Version`], borrowed.
 #[derive(Debug, serde::Deserialize)]
 pub struct VersionView<'a> {
     /// Its number.
@@ -239,7 +239,7 @@ pub struct VersionView<'a> {
     pub content: ContentView<'a>,
 }
 
-/// A [`RecordContent`](crate::domain::record::RecordContent), borrowed.
+/// A [`RecordContent`], borrowed.
 #[allow(missing_docs)]
 #[derive(Debug, serde::Deserialize)]
 pub struct ContentView<'a> {
@@ -355,7 +355,7 @@ const SCAN_BATCH: usize = 256;
 /// then combined with `merge`. Subjects reach `f` in no particular order.
 ///
 /// One sled iterator over the whole keyspace is shared: a worker takes the next
-/// [`SCAN_BATCH`] values under a lock (sled hands them out as reference-counted buffers, no
+/// `SCAN_BATCH` values under a lock (sled hands them out as reference-counted buffers, no
 /// copy), then decompresses and decodes them on its own.
 ///
 /// NOTE: not one range per leading pair of code characters, as before: subject codes are far
