@@ -62,13 +62,11 @@ fn decode_one(key: &[u8], value: &[u8], dicts: &Dictionaries, buf: &mut Vec<u8>)
     let value = codec::plain_into(value, |id| dicts.get(id), buf, "subjects", key).expect("plain");
     let [_, basic, dishonesty, other] =
         codec::unframe::<4>(value, "subjects", key).expect("unframe");
-    let mut n = 0;
+    let mut all: Vec<RecordView<'_>> = Vec::new();
     for column in [basic, dishonesty, other] {
-        let part: Vec<RecordView<'_>> =
-            codec::decode_borrowed(column, "subjects", key).expect("decode");
-        n += part.len() as u64;
+        subjects::decode_column(column, key, &mut all).expect("decode");
     }
-    n
+    all.len() as u64
 }
 
 /// CPU time of this process so far (user + system), from `/proc/self/stat` (10 ms ticks).

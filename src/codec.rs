@@ -312,27 +312,136 @@ pub fn decode_body<T: DeserializeOwned>(bytes: &[u8], tree: &'static str, key: &
     Ok(value)
 }
 
-/// Decodes a section written by [`encode_body`] into a type that borrows from it (`&str`
-/// fields: no copy of the text).
-pub fn decode_borrowed<'a, T: serde::Deserialize<'a>>(
-    bytes: &'a [u8],
-    tree: &'static str,
-    key: &[u8],
-) -> Result<T> {
-    let (value, used) =
-        bincode::serde::borrow_decode_from_slice(bytes, config()).map_err(|e| Error::Corrupt {
-            tree,
-            key: crate::store::keys::describe(key),
-            reason: format!("undecodable: {e}"),
-        })?;
-    if used != bytes.len() {
-        return Err(Error::Corrupt {
-            tree,
-            key: crate::store::keys::describe(key),
-            reason: format!("{} trailing bytes after the value", bytes.len() - used),
-        });
+/// A reader of the wire format by hand, for the hot read paths (queries, the verification
+/// scan) that decode records as borrowed views: serde's generic machinery costs more there
+/// than the bytes (BENCHMARKS.md, "Queries"). It reads exactly what bincode 2.0.1's standard
+/// configuration writes (little-endian, variable-length integers: a byte under 251 is the
+/// value, 251/252/253 introduce a u16/u32/u64; signed integers zig-zag encoded; `Option` a
+/// 0/1 tag; an enum its variant's position as a u32; strings and sequences a u64 length
+/// first), and accepts and rejects what bincode does. `None` is malformed bytes: a length past
+/// the end, an integer too wide for its type, an unknown tag. Lengths are never trusted for an
+/// allocation: a caller grows a collection only as elements are actually read, each at least
+/// a byte.
+///
+/// Tests in `store::subjects` keep it in step with the serde decoding of the owned types,
+/// including on corrupted bytes.
+#[derive(Debug, Clone)]
+pub struct Wire<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Wire<'a> {
+    /// A reader at the start of `bytes`.
+    pub fn new(bytes: &'a [u8]) -> Wire<'a> {
+        Wire { rest: bytes }
     }
-    Ok(value)
+
+    /// Whether every byte was read.
+    pub fn is_done(&self) -> bool {
+        self.rest.is_empty()
+    }
+
+    /// The next `n` bytes.
+    #[inline]
+    fn take(&mut self, n: usize) -> Option<&'a [u8]> {
+        if n > self.rest.len() {
+            return None;
+        }
+        let (head, rest) = self.rest.split_at(n);
+        self.rest = rest;
+        Some(head)
+    }
+
+    /// The next `N` bytes as an array.
+    #[inline]
+    fn array<const N: usize>(&mut self) -> Option<[u8; N]> {
+        self.take(N)?.try_into().ok()
+    }
+
+    /// A one-byte tag (an `Option`'s, a `bool`'s).
+    #[inline]
+    pub fn u8(&mut self) -> Option<u8> {
+        let (&b, rest) = self.rest.split_first()?;
+        self.rest = rest;
+        Some(b)
+    }
+
+    /// A variable-length unsigned integer no wider than `max_byte` allows (251: u16, 252:
+    /// u32, 253: u64).
+    #[inline]
+    fn varint(&mut self, max_byte: u8) -> Option<u64> {
+        match self.u8()? {
+            b @ 0..=250 => Some(u64::from(b)),
+            b if b > max_byte => None,
+            251 => self.array().map(|b| u64::from(u16::from_le_bytes(b))),
+            252 => self.array().map(|b| u64::from(u32::from_le_bytes(b))),
+            253 => self.array().map(u64::from_le_bytes),
+            _ => None,
+        }
+    }
+
+    /// A `u64`.
+    #[inline]
+    pub fn u64(&mut self) -> Option<u64> {
+        self.varint(253)
+    }
+
+    /// A `u32` (also an enum's variant position).
+    #[inline]
+    pub fn u32(&mut self) -> Option<u32> {
+        self.varint(252).map(|n| n as u32)
+    }
+
+    /// An `i64`.
+    #[inline]
+    pub fn i64(&mut self) -> Option<i64> {
+        self.u64().map(|n| ((n >> 1) as i64) ^ -((n & 1) as i64))
+    }
+
+    /// An `i32`.
+    #[inline]
+    pub fn i32(&mut self) -> Option<i32> {
+        self.u32().map(|n| ((n >> 1) as i32) ^ -((n & 1) as i32))
+    }
+
+    /// A sequence's or a string's length.
+    #[inline]
+    pub fn seq_len(&mut self) -> Option<usize> {
+        self.u64().and_then(|n| usize::try_from(n).ok())
+    }
+
+    /// A string's bytes, not checked as UTF-8.
+    #[inline]
+    pub fn bytes(&mut self) -> Option<&'a [u8]> {
+        let n = self.seq_len()?;
+        self.take(n)
+    }
+
+    /// A string, checked as UTF-8.
+    #[inline]
+    pub fn str(&mut self) -> Option<&'a str> {
+        std::str::from_utf8(self.bytes()?).ok()
+    }
+
+    /// An `Option`'s tag: whether a value follows.
+    #[inline]
+    pub fn some(&mut self) -> Option<bool> {
+        match self.u8()? {
+            0 => Some(false),
+            1 => Some(true),
+            _ => None,
+        }
+    }
+
+    /// An `Option<T>` whose value `read` reads.
+    #[inline]
+    pub fn option<T>(&mut self, read: impl FnOnce(&mut Self) -> Option<T>) -> Option<Option<T>> {
+        if self.some()? {
+            read(self).map(Some)
+        } else {
+            Some(None)
+        }
+    }
 }
 
 /// Appends one item to a temporary stream (no version byte: such streams live only for the

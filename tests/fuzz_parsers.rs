@@ -822,9 +822,7 @@ fn decode_subject(key: &[u8], value: &[u8], dicts: &Dictionaries) -> Result<(), 
     if let Ok(plain) = credstore::codec::plain(value, |id| dicts.get(id), "subjects", key) {
         if let Ok(sections) = credstore::codec::unframe::<4>(&plain, "subjects", key) {
             for column in &sections[1..] {
-                let _ = credstore::codec::decode_borrowed::<Vec<subjects::RecordView<'_>>>(
-                    column, "subjects", key,
-                );
+                let _ = subjects::decode_column(column, key, &mut Vec::new());
             }
         }
     }

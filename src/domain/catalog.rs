@@ -30,7 +30,53 @@ pub struct Catalog {
     title: String,
     notes: Vec<String>,
     items: Vec<CatalogItem>,
-    index: HashMap<String, usize>,
+    index: HashMap<String, usize, BuildFx>,
+}
+
+/// A word-at-a-time hash (rustc's FxHash), for the item index: looked up once per record
+/// every query reads (SipHash, the default, was 3% of a bulk lookup's time), keyed by item
+/// codes from the operator's own catalog file, so hash flooding is not a concern.
+#[derive(Debug, Clone, Copy, Default)]
+struct BuildFx;
+
+impl std::hash::BuildHasher for BuildFx {
+    type Hasher = Fx;
+    fn build_hasher(&self) -> Fx {
+        Fx(0)
+    }
+}
+
+/// FxHash's state.
+#[derive(Debug)]
+struct Fx(u64);
+
+impl Fx {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+}
+
+impl std::hash::Hasher for Fx {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for w in words.by_ref() {
+            // NOTE: `chunks_exact(8)` yields 8-byte slices.
+            self.add(u64::from_le_bytes(w.try_into().unwrap_or_default()));
+        }
+        let mut last = [0u8; 8];
+        let tail = words.remainder();
+        last[..tail.len()].copy_from_slice(tail);
+        self.add(u64::from_le_bytes(last) ^ ((tail.len() as u64) << 56));
+    }
+    #[inline]
+    fn write_u8(&mut self, b: u8) {
+        self.add(u64::from(b));
+    }
 }
 
 /// One catalog item: a kind of information that may be collected.
@@ -479,7 +525,7 @@ impl Catalog {
         if file.items.is_empty() {
             return Err(invalid("version", "the catalog has no items".into()));
         }
-        let mut index = HashMap::with_capacity(file.items.len());
+        let mut index = HashMap::with_capacity_and_hasher(file.items.len(), BuildFx);
         for (i, item) in file.items.iter().enumerate() {
             // Before anything that could echo the item's text.
             let named = [&item.code, &item.name, &item.name_en];
