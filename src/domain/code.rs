@@ -301,15 +301,12 @@ impl SubjectCode {
     /// An organisation's code that looks like an ID (all digits, a birth century at 7-8) is
     /// masked too: it may be a person's number one typo away.
     pub fn masked(&self) -> String {
-        let hide = self.kind() == SubjectKind::NaturalPerson || looks_like_id(&self.0);
-        let shown = |(i, &b): (usize, &u8)| {
-            if hide && (6..14).contains(&i) {
-                '*'
-            } else {
-                char::from(b)
-            }
-        };
-        self.0.iter().enumerate().map(shown).collect()
+        let mut shown = self.0;
+        if self.kind() == SubjectKind::NaturalPerson || looks_like_id(&self.0) {
+            shown[6..14].fill(b'*');
+        }
+        // NOTE: a stored code is ASCII (the GB 32100 alphabet), and so is '*'.
+        shown.iter().map(|&b| char::from(b)).collect()
     }
 
     /// The warning for an accepted USCC, if any; resembling an ID matters more.
