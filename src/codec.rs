@@ -141,9 +141,9 @@ pub fn plain<'v>(
 
 /// [`plain`] into a buffer the caller reuses from value to value (a scan of many values):
 /// returns the plain bytes, borrowed from `value` or from `buf`.
-pub fn plain_into<'v>(
+pub fn plain_into<'v, D: std::ops::Deref<Target = Dictionary>>(
     value: &'v [u8],
-    dictionary: impl Fn(u32) -> Option<std::sync::Arc<Dictionary>>,
+    dictionary: impl FnOnce(u32) -> Option<D>,
     buf: &'v mut Vec<u8>,
     tree: &'static str,
     key: &[u8],
@@ -167,6 +167,14 @@ pub fn plain_into<'v>(
     buf.reserve(len);
     decompress_checked(buf, value, &dict, len, corrupt)?;
     Ok(buf.as_slice())
+}
+
+/// The id of the dictionary a stored value needs, if it is compressed (and its header whole).
+pub fn dictionary_id(value: &[u8]) -> Option<u32> {
+    if value.first() != Some(&COMPRESSED) {
+        return None;
+    }
+    compressed_header(value).map(|(id, _)| id)
 }
 
 fn compressed_header(value: &[u8]) -> Option<(u32, usize)> {

@@ -23,9 +23,17 @@ const MAX_SAMPLES: usize = 4000;
 const PREFIX: &str = "dict/";
 
 /// The store's dictionaries, by id, and the one new values use.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Dictionaries {
     inner: RwLock<Inner>,
+    /// Unique in the process: what [`with`](Self::with)'s per-thread cache is keyed by.
+    instance: u64,
+}
+
+impl Default for Dictionaries {
+    fn default() -> Self {
+        Dictionaries::new(Inner::default())
+    }
 }
 
 #[derive(Debug, Default)]
@@ -53,9 +61,40 @@ impl Dictionaries {
             }
             inner.by_id.insert(id, dict);
         }
-        Ok(Dictionaries {
+        Ok(Dictionaries::new(inner))
+    }
+
+    fn new(inner: Inner) -> Dictionaries {
+        static INSTANCES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        Dictionaries {
             inner: RwLock::new(inner),
-        })
+            instance: INSTANCES.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        }
+    }
+
+    /// Runs `f` with the dictionary with this id. The one last used on this thread is kept
+    /// aside, so a run of reads (a bulk lookup) takes no lock and touches no shared reference
+    /// count per value: both made threads wait on each other's cache lines (1.2% + 1.5% of a
+    /// 2-thread bulk lookup). Dictionaries never change once stored, so a kept one is current.
+    pub fn with<R>(&self, id: u32, f: impl FnOnce(Option<&Dictionary>) -> R) -> R {
+        thread_local! {
+            static LAST: std::cell::Cell<Option<(u64, Arc<Dictionary>)>> =
+                const { std::cell::Cell::new(None) };
+        }
+        // NOTE: taken out and put back after, so a nested call (in `f`) finds none, not a
+        // borrowed one.
+        let kept = LAST
+            .take()
+            .filter(|(instance, d)| *instance == self.instance && d.id() == id);
+        let dict = match kept {
+            Some((_, d)) => Some(d),
+            None => self.get(id),
+        };
+        let out = f(dict.as_deref());
+        if let Some(d) = dict {
+            LAST.set(Some((self.instance, d)));
+        }
+        out
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
@@ -97,4 +136,43 @@ fn key(id: u32) -> Vec<u8> {
     let mut k = keys::meta(PREFIX);
     k.extend_from_slice(&id.to_be_bytes());
     k
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_one(id: u32, bytes: &[u8]) -> Dictionaries {
+        let mut inner = Inner::default();
+        inner
+            .by_id
+            .insert(id, Arc::new(Dictionary::new(id, bytes.to_vec())));
+        Dictionaries::new(inner)
+    }
+
+    /// The per-thread cache is per store: two stores whose dictionaries share an id, read in
+    /// turn on one thread, each get their own (store ids restart at 1 in every store).
+    #[test]
+    fn the_kept_dictionary_is_the_stores_own() {
+        let a = with_one(1, b"dictionary of store a");
+        let b = with_one(1, b"dictionary of store b");
+        for _ in 0..3 {
+            assert_eq!(
+                a.with(1, |d| d.map(|d| d.bytes().to_vec())),
+                Some(b"dictionary of store a".to_vec())
+            );
+            assert_eq!(
+                b.with(1, |d| d.map(|d| d.bytes().to_vec())),
+                Some(b"dictionary of store b".to_vec())
+            );
+            assert!(a.with(2, |d| d.is_none()));
+            // Nested: the inner call does not see the outer's kept dictionary as borrowed.
+            let nested = a.with(1, |outer| {
+                b.with(1, |inner| {
+                    (outer.map(|d| d.bytes()[20]), inner.map(|d| d.bytes()[20]))
+                })
+            });
+            assert_eq!(nested, (Some(b'a'), Some(b'b')));
+        }
+    }
 }

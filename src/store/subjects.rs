@@ -543,12 +543,29 @@ fn decode_scanned<'b>(
     buf: &'b mut Vec<u8>,
     all: &mut Vec<RecordView<'b>>,
 ) -> Result<()> {
-    let value = codec::plain_into(value, |id| dicts.get(id), buf, "subjects", key)?;
+    let value = plain_cached(value, dicts, buf, key)?;
     let [_, basic, dishonesty, other] = codec::unframe::<4>(value, "subjects", key)?;
     for column in [basic, dishonesty, other] {
         decode_column(column, key, all)?;
     }
     Ok(())
+}
+
+/// A subject value decompressed into `buf` (or as stored, if it is not compressed), with its
+/// dictionary from the per-thread cache of [`Dictionaries::with`].
+#[inline]
+fn plain_cached<'v>(
+    value: &'v [u8],
+    dicts: &Dictionaries,
+    buf: &'v mut Vec<u8>,
+    key: &[u8],
+) -> Result<&'v [u8]> {
+    match codec::dictionary_id(value) {
+        Some(id) => dicts.with(id, |d| {
+            codec::plain_into(value, |_| d, buf, "subjects", key)
+        }),
+        None => codec::plain_into(value, |_| None::<&codec::Dictionary>, buf, "subjects", key),
+    }
 }
 
 /// Reads one subject as its header and borrowed record views, and hands them to `f`: the
@@ -571,12 +588,10 @@ pub fn read_views<R>(
     };
     // NOTE: taken out of the thread-local and put back after, so a nested read gets its own.
     let mut buf = BUF.take();
-    let out = codec::plain_into(&value, |id| dicts.get(id), &mut buf, "subjects", &key).and_then(
-        |plain| {
-            let (header, records) = decode_views(&key, plain)?;
-            f(header, &records)
-        },
-    );
+    let out = plain_cached(&value, dicts, &mut buf, &key).and_then(|plain| {
+        let (header, records) = decode_views(&key, plain)?;
+        f(header, &records)
+    });
     if buf.capacity() <= KEEP {
         BUF.set(buf);
     }
