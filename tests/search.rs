@@ -464,3 +464,49 @@ fn a_subject_acknowledged_before_a_kill_is_searchable_after_reopen() -> TestResu
     assert!(store.subject(&parsed.code)?.is_some());
     Ok(())
 }
+
+/// A first load big enough (50,000+ subjects) is indexed as a rebuild is, in one scan of the
+/// store: every subject is found by its code, and the change sequence the index recorded is
+/// right — a later ingest that renames one subject is applied by the next catch-up, and a reopen
+/// finds nothing left to apply.
+#[test]
+fn a_big_first_load_is_indexed_whole_and_later_changes_still_apply() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let data = tmp.path().join("data");
+    let config = GenerateConfig {
+        subjects: 52_000,
+        seed: 5,
+        bad_share: 0.0,
+        today: today(),
+    };
+    generate(&config, &data)?;
+    let store = Store::open(tmp.path().join("store"))?;
+    store.ingest_bulk(&credstore::ingest::bulk::provider_tree(&data)?, &options())?;
+    let codes: Vec<SubjectCode> = store.subject_codes().collect::<Result<_, _>>()?;
+    assert!(codes.len() >= 50_000, "{} subjects", codes.len());
+    for code in codes.iter().step_by(97) {
+        let hits = store.search(Requester::Entitled, code.as_str(), 1)?;
+        assert_eq!(hits.first().map(|h| h.code.as_str()), Some(code.as_str()));
+    }
+    let org = *codes
+        .iter()
+        .find(|c| c.kind() == SubjectKind::Organization)
+        .ok_or("an organisation")?;
+    let renamed = "上海索引更名测试有限公司";
+    let text = jsonl(&[line("RENAME-1", &org, renamed, "B-ORG-REG", "2025-01-02")]);
+    ingest_jsonl(&store, "SAMR-SH", "rename.jsonl", &text)?;
+    let found = |store: &Store| -> Result<Vec<String>, credstore::Error> {
+        Ok(store
+            .search(Requester::Entitled, renamed, 5)?
+            .into_iter()
+            .map(|h| h.code)
+            .collect())
+    };
+    assert_eq!(found(&store)?, vec![org.as_str().to_string()]);
+    drop(store);
+    let store = Store::open(tmp.path().join("store"))?;
+    assert_eq!(found(&store)?, vec![org.as_str().to_string()]);
+    let again = store.search(Requester::Entitled, org.as_str(), 1)?;
+    assert_eq!(again.first().map(|h| h.name.as_str()), Some(renamed));
+    Ok(())
+}
