@@ -121,11 +121,17 @@ struct Stager<'a> {
     summary: &'a mut FileSummary,
     report: &'a mut IngestReport,
     max_rejects: usize,
+    /// Lines per chunk read (the staging holds them in its sorts, not in one batch).
+    chunk_lines: usize,
 }
 
 impl Consumer for Stager<'_> {
     fn name(&self) -> &str {
         &self.name
+    }
+
+    fn chunk_lines(&self) -> usize {
+        self.chunk_lines
     }
 
     fn consume(
@@ -259,6 +265,7 @@ impl Store {
                 summary: &mut summary,
                 report: &mut report,
                 max_rejects: options.max_rejects_kept,
+                chunk_lines: options.chunk_lines,
             };
             read_file(file, format, &cx, options, &mut stager)?;
             report.files += 1;

@@ -18,6 +18,7 @@ use crate::domain::date::Date;
 use crate::domain::prohibited::ProhibitedKind;
 use crate::domain::record::Submission;
 use crate::error::{Error, Result};
+use crate::store::provider_index;
 use crate::store::writer::{ChunkInfo, ChunkWriter, Outcome};
 use crate::store::Store;
 use input::{InputEncoding, Line, LineReader};
@@ -91,8 +92,13 @@ pub struct IngestOptions {
     pub today: Date,
     /// The files' text encoding.
     pub encoding: InputEncoding,
-    /// Lines per atomic chunk.
+    /// Lines per atomic chunk, at most.
     pub chunk_lines: usize,
+    /// Provider-index entries a file-by-file chunk may read and rewrite, about: a chunk is cut
+    /// short of `chunk_lines` when its lines' buckets would hold more (each new line rewrites its
+    /// bucket, and a bucket grows with its provider). Bounds an ingest's memory whatever the
+    /// provider's size; the bulk load, which visits each bucket once, ignores it.
+    pub max_index_entries: usize,
     /// How many rejects the report lists (all are counted).
     pub max_rejects_kept: usize,
     /// Leave the search index behind: the store is flushed as always, but the new subjects are
@@ -108,6 +114,7 @@ impl IngestOptions {
             today,
             encoding: InputEncoding::Utf8,
             chunk_lines: 10_000,
+            max_index_entries: 500_000,
             max_rejects_kept: 100_000,
             defer_search_index: false,
         }
@@ -304,6 +311,7 @@ impl Store {
             name,
             options,
             report,
+            mean_bucket_len: provider_index::mean_bucket_len(self.tree(), provider)?,
         };
         read_file(reader, format, &cx, options, &mut sink)
     }
@@ -313,6 +321,8 @@ impl Store {
 pub(crate) trait Consumer: Send {
     /// The file being read, as given.
     fn name(&self) -> &str;
+    /// How many lines the next chunk may have.
+    fn chunk_lines(&self) -> usize;
     /// Takes one chunk (lines in input order), the SHA-256 of its input, and on the file's last
     /// chunk the file's SHA-256.
     fn consume(&mut self, chunk: Chunk, sha: [u8; 32], file_sha256: Option<[u8; 32]>)
@@ -351,11 +361,22 @@ struct ChunkSink<'a> {
     name: &'a str,
     options: &'a IngestOptions,
     report: &'a mut IngestReport,
+    /// The provider's mean bucket length, as last estimated (sampled when the file starts, then
+    /// measured on the buckets each chunk read; a provider only grows during an ingest).
+    mean_bucket_len: f64,
 }
 
 impl Consumer for ChunkSink<'_> {
     fn name(&self) -> &str {
         self.name
+    }
+
+    fn chunk_lines(&self) -> usize {
+        // A line reads and rewrites at most one bucket; count at least one entry a line, so the
+        // first chunks of a new provider stay within the budget too.
+        let per_line = self.mean_bucket_len.max(1.0);
+        let by_index = (self.options.max_index_entries as f64 / per_line) as usize;
+        self.options.chunk_lines.min(by_index).max(1)
     }
 
     fn consume(
@@ -401,6 +422,12 @@ impl Consumer for ChunkSink<'_> {
                 let max = self.options.max_rejects_kept;
                 self.report.reject(max, self.name, line, kind, reason);
             }
+        }
+        let (buckets, entries) = writer.buckets_read();
+        // NOTE: enough buckets for a fair sample of a uniform hash; fewer say little.
+        if buckets >= usize::from(provider_index::SAMPLE_BUCKETS) {
+            let measured = entries as f64 / buckets as f64;
+            self.mean_bucket_len = self.mean_bucket_len.max(measured);
         }
         let info = ChunkInfo {
             provider: self.provider.to_string(),
@@ -495,7 +522,7 @@ fn read_jsonl<R: Read, C: Consumer>(
         }
         // The last chunk of a file is committed even when empty: its collection-log entry
         // carries the whole file's hash.
-        if raw.len() >= options.chunk_lines || at_end {
+        if raw.len() >= sink.chunk_lines() || at_end {
             let sha = std::mem::take(&mut hasher).finalize().into();
             let file_sha = at_end.then(|| lines.get_ref().get_ref().digest());
             let parse = |bytes: std::result::Result<Vec<u8>, LineError>| {
@@ -575,7 +602,7 @@ fn read_csv<R: Read, C: Consumer>(
                 }
             }
         }
-        if rows.len() >= options.chunk_lines || !more {
+        if rows.len() >= sink.chunk_lines() || !more {
             let sha = std::mem::take(&mut hasher).finalize().into();
             let file_sha = (!more).then(|| rdr.get_ref().get_ref().digest());
             let h = header.as_ref();

@@ -11,6 +11,11 @@
 //! `subjects`). With 16,384 buckets per provider, a first load visits each bucket once, and a
 //! bucket of a provider with two million records holds about 120 entries (6 KiB).
 //!
+//! NOTE: the number of buckets is fixed, so a bucket grows with its provider. A file-by-file
+//! chunk reads and rewrites the bucket of every new line: its memory and its writes grow with the
+//! provider's size, which is why a chunk is cut short when its buckets would hold more than
+//! `IngestOptions::max_index_entries` entries ([`mean_bucket_len`] estimates them).
+//!
 //! The hash is fixed here because bucket numbers are persisted: it must never change with a
 //! dependency. FNV-1a-64 (offset basis 0xcbf29ce484222325, prime 0x100000001b3), then the
 //! SplitMix64 finaliser (`mix64`).
@@ -65,6 +70,23 @@ pub fn get_bucket(tree: &sled::Tree, provider: &str, bucket: u16) -> Result<Vec<
     }
 }
 
+/// Buckets read to estimate a provider's mean bucket length.
+pub const SAMPLE_BUCKETS: u16 = 64;
+
+/// The mean number of entries in a provider's buckets, estimated from [`SAMPLE_BUCKETS`] buckets
+/// spread evenly over the range (the hash spreads ids uniformly over the buckets).
+pub fn mean_bucket_len(tree: &sled::Tree, provider: &str) -> Result<f64> {
+    let step = BUCKETS / SAMPLE_BUCKETS;
+    let mut entries = 0usize;
+    for i in 0..SAMPLE_BUCKETS {
+        entries += get_bucket(tree, provider, i * step)?.len();
+    }
+    Ok(entries as f64 / f64::from(SAMPLE_BUCKETS))
+}
+
+/// Buckets per provider (the persisted hash keeps the top 14 bits).
+pub const BUCKETS: u16 = 1 << 14;
+
 /// Finds an entry in a bucket.
 pub fn find<'a>(bucket: &'a [IndexEntry], provider_record_id: &str) -> Option<&'a IndexEntry> {
     bucket
@@ -75,6 +97,9 @@ pub fn find<'a>(bucket: &'a [IndexEntry], provider_record_id: &str) -> Option<&'
 
 /// Inserts an entry into a bucket, keeping it sorted (the id must not be present).
 pub fn insert(bucket: &mut Vec<IndexEntry>, entry: IndexEntry) {
+    // NOTE: exact growth. A chunk adds one or two entries to most buckets it touches; letting
+    // the vector double would hold twice every touched bucket in memory until the commit.
+    bucket.reserve_exact(1);
     let at = bucket
         .binary_search_by(|e| e.provider_record_id.cmp(&entry.provider_record_id))
         .unwrap_or_else(|i| i);
@@ -103,6 +128,6 @@ mod tests {
             .map(|i| bucket_of(&format!("SAMR-SH-{i:08}")))
             .collect();
         assert!(buckets.len() > 950, "{} distinct buckets", buckets.len());
-        assert!(buckets.iter().all(|b| *b < 16_384));
+        assert!(buckets.iter().all(|b| *b < BUCKETS));
     }
 }

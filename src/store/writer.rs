@@ -83,6 +83,8 @@ pub struct ChunkWriter<'a> {
     catalog: &'a Catalog,
     /// The due-date index entries this chunk writes.
     due: DueChanges,
+    /// Provider-index buckets read, and the entries they held.
+    buckets_read: (usize, usize),
 }
 
 impl<'a> ChunkWriter<'a> {
@@ -107,7 +109,13 @@ impl<'a> ChunkWriter<'a> {
             tombstoned: std::collections::HashSet::new(),
             catalog,
             due: DueChanges::default(),
+            buckets_read: (0, 0),
         }
+    }
+
+    /// Provider-index buckets this chunk has read, and the entries they held.
+    pub fn buckets_read(&self) -> (usize, usize) {
+        self.buckets_read
     }
 
     /// The subjects that have records deleted on request (`Store::tombstoned_subjects`).
@@ -167,8 +175,11 @@ impl<'a> ChunkWriter<'a> {
                     .collect()
             },
         );
+        let got_buckets = got_buckets?;
+        self.buckets_read.0 += got_buckets.len();
+        self.buckets_read.1 += got_buckets.iter().map(Vec::len).sum::<usize>();
         self.subjects.extend(codes.into_iter().zip(got_subjects?));
-        self.buckets.extend(buckets.into_iter().zip(got_buckets?));
+        self.buckets.extend(buckets.into_iter().zip(got_buckets));
         Ok(())
     }
 
@@ -221,6 +232,8 @@ impl<'a> ChunkWriter<'a> {
     fn bucket(&mut self, key: &(String, u16)) -> Result<&mut Vec<IndexEntry>> {
         if !self.buckets.contains_key(key) {
             let loaded = provider_index::get_bucket(self.tree, &key.0, key.1)?;
+            self.buckets_read.0 += 1;
+            self.buckets_read.1 += loaded.len();
             self.buckets.insert(key.clone(), loaded);
         }
         Ok(self.buckets.entry(key.clone()).or_default())
