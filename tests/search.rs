@@ -465,8 +465,8 @@ fn a_subject_acknowledged_before_a_kill_is_searchable_after_reopen() -> TestResu
     Ok(())
 }
 
-/// A first load big enough (50,000+ subjects) is indexed as a rebuild is, in one scan of the
-/// store: every subject is found by its code, and the change sequence the index recorded is
+/// A first load big enough (50,000+ subjects) to be merged into one segment after its
+/// catch-up: every subject is found by its code, and the change sequence the index recorded is
 /// right — a later ingest that renames one subject is applied by the next catch-up, and a reopen
 /// finds nothing left to apply.
 #[test]

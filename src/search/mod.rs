@@ -188,9 +188,8 @@ const REBUILD_BYTES_PER_THREAD: usize = 1 << 30;
 /// Subjects read, decoded and handed to the writer at a time in a rebuild.
 const REBUILD_BATCH: usize = 8192;
 
-/// A commit that added at least this many documents merges the index into one segment if it
-/// has more than `REBUILD_THREADS`: query latency grows with the number of segments (every
-/// term is looked up in each).
+/// A commit that added at least this many documents merges the index into one segment: query
+/// latency grows with the number of segments (every term is looked up in each).
 const MERGE_AFTER: usize = 50_000;
 
 /// The version of what the index holds and how names are analysed, in `VERSION_FILE` beside
@@ -324,28 +323,9 @@ impl SearchIndex {
         // An empty index (a first load) has nothing to replace: no delete per subject, which
         // tantivy would queue and apply at commit.
         let replace = self.reader.searcher().num_docs() > 0;
-        if !replace && added >= MERGE_AFTER {
-            // A first load: indexed as a rebuild is, from one scan of the store with two
-            // indexing threads, instead of a random read per subject (at 1,000,000 subjects
-            // the load's index phase took 10% less; BENCHMARKS.md, "Ingest"). The scan sees
-            // every change up to `next` (each was applied with its subject's value), and
-            // perhaps later ones, which the next catch-up applies again.
-            drop(writer);
-            return self.rebuild(store, next).map(|_| ());
-        }
         self.index_subjects(store, &mut writer, codes.into_iter().collect(), replace)?;
         self.commit(&mut writer, next)?;
-        // NOTE: as after a rebuild, up to `REBUILD_THREADS` segments are left as they are: a
-        // first load of 1,000,000 subjects ends in two, and merging them was 6.6% of the load's
-        // CPU, single-threaded and waited for, for a few percent of query time (BENCHMARKS.md).
-        if added >= MERGE_AFTER
-            && self
-                .index
-                .searchable_segment_ids()
-                .map_err(search_error)?
-                .len()
-                > REBUILD_THREADS
-        {
+        if added >= MERGE_AFTER {
             self.merge_all(&mut writer)?;
         }
         Ok(())
