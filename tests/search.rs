@@ -14,19 +14,29 @@ use std::collections::BTreeSet;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-/// A store of 3,000 generated subjects (bulk-loaded), plus every subject in memory.
-fn fixture() -> Result<(tempfile::TempDir, Store, Vec<Subject>), Box<dyn std::error::Error>> {
+/// A store of `subjects` generated subjects, bulk-loaded (in `store` under the returned
+/// directory).
+fn loaded(
+    subjects: u64,
+    seed: u64,
+) -> Result<(tempfile::TempDir, Store), Box<dyn std::error::Error>> {
     let tmp = tempfile::tempdir()?;
     let data = tmp.path().join("data");
     let config = GenerateConfig {
-        subjects: 3_000,
-        seed: 21,
+        subjects,
+        seed,
         bad_share: 0.0,
         today: today(),
     };
     generate(&config, &data)?;
     let store = Store::open(tmp.path().join("store"))?;
     store.ingest_bulk(&credstore::ingest::bulk::provider_tree(&data)?, &options())?;
+    Ok((tmp, store))
+}
+
+/// A store of 3,000 generated subjects (bulk-loaded), plus every subject in memory.
+fn fixture() -> Result<(tempfile::TempDir, Store, Vec<Subject>), Box<dyn std::error::Error>> {
+    let (tmp, store) = loaded(3_000, 21)?;
     let mut subjects = Vec::new();
     for code in store.subject_codes() {
         subjects.push(store.subject_header(&code?)?.ok_or("header")?);
@@ -471,17 +481,7 @@ fn a_subject_acknowledged_before_a_kill_is_searchable_after_reopen() -> TestResu
 /// finds nothing left to apply.
 #[test]
 fn a_big_first_load_is_indexed_whole_and_later_changes_still_apply() -> TestResult {
-    let tmp = tempfile::tempdir()?;
-    let data = tmp.path().join("data");
-    let config = GenerateConfig {
-        subjects: 52_000,
-        seed: 5,
-        bad_share: 0.0,
-        today: today(),
-    };
-    generate(&config, &data)?;
-    let store = Store::open(tmp.path().join("store"))?;
-    store.ingest_bulk(&credstore::ingest::bulk::provider_tree(&data)?, &options())?;
+    let (tmp, store) = loaded(52_000, 5)?;
     let codes: Vec<SubjectCode> = store.subject_codes().collect::<Result<_, _>>()?;
     assert!(codes.len() >= 50_000, "{} subjects", codes.len());
     for code in codes.iter().step_by(97) {
