@@ -61,7 +61,7 @@ fn contents(
 }
 
 #[test]
-fn chunks_shrink_as_buckets_grow_and_store_the_same() -> TestResult {
+fn regression_ingest_memory_grew_with_the_provider_index() -> TestResult {
     let tmp = tempfile::tempdir()?;
     let subjects = usccs(7101, 500);
     // 32,768 records: two entries a bucket on average once stored.
