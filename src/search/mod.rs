@@ -336,10 +336,9 @@ impl SearchIndex {
     ///
     /// A rebuild gets its own writer: up to two indexing threads (`REBUILD_THREADS`), each
     /// with a budget big enough to hold its share of the store in one segment, while the
-    /// calling thread and rayon read and decode subjects. It does not merge those segments (the merge was a sixth
-    /// of a rebuild's CPU at 1,000,000 subjects, for a few percent of query time: see
-    /// BENCHMARKS.md); a store too big for the budget, flushed into more segments than
-    /// threads, is merged.
+    /// calling thread and rayon read and decode subjects. The segments are then merged into
+    /// one: the merge is a sixth of a rebuild's CPU at 1,000,000 subjects, and searches on the
+    /// two segments it would leave took 30-75% longer (BENCHMARKS.md, "Ingest").
     pub fn rebuild(&self, store: &Store, next: u64) -> Result<u64> {
         use rayon::prelude::*;
         let mut guard = self.writer()?;
@@ -367,10 +366,7 @@ impl SearchIndex {
                 Ok(())
             })?;
             self.commit(writer, next)?;
-            let segments = self.index.searchable_segment_ids().map_err(search_error)?;
-            if segments.len() > threads {
-                self.merge_all(writer)?;
-            }
+            self.merge_all(writer)?;
             Ok(n)
         })();
         guard.0.take();
