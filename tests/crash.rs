@@ -76,6 +76,24 @@ fn crash_query_log() {
     harness::run(scenario("crash_query_log"));
 }
 
+/// Regression, found by `crash_query_log` on a loaded machine (and again with its kill delays
+/// cut to 15 ms: "round 1 (kill after 12ms): who-queried refused: the requester is not
+/// registered"): a kill in the first round before the child's setup registered anyone made the
+/// check ask a who-queried listing as a staff member who did not exist. The store was right; the
+/// check now expects nothing to list there.
+#[test]
+fn regression_a_kill_before_the_first_setup_leaves_nothing_to_list() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let store = credstore::Store::open(tmp.path().join("store")).expect("open");
+    let history = harness::History {
+        seed: 0,
+        rounds: vec![Vec::new()],
+    };
+    if let Err(e) = query_log::check(&store, &history) {
+        panic!("an empty store after a first-round kill: {e}");
+    }
+}
+
 /// Regression, found by `crash_ingest` (seed 184983974248418, round 30): a kill inside the search
 /// index's commit — after tantivy wrote a segment's delete file, before it replaced `meta.json` —
 /// left a store that could never be opened again. The catch-up on open replayed the same

@@ -302,6 +302,14 @@ fn who_queried_lists_all(
     acked: &BTreeMap<u64, Acked>,
     log: &[credstore::store::query_log::QueryLogEntry],
 ) -> Outcome {
+    // NOTE: a kill before the first round's setup registered the staff member leaves no one
+    // to ask with; nothing can have been queried yet either.
+    if store.requester("STAFF-1")?.is_none() {
+        return match acked.is_empty() && log.is_empty() {
+            true => Ok(()),
+            false => Err("queries were logged, but the staff member who lists them is not".into()),
+        };
+    }
     let code = subjects()[history.rounds.len() % subjects().len()];
     let listed = store
         .who_queried(&staff(), &code, date(TODAY))?
