@@ -338,7 +338,7 @@ impl SearchIndex {
     /// with a budget big enough to hold its share of the store in one segment, while the
     /// calling thread and rayon read and decode subjects. The segments are then merged into
     /// one: the merge is a sixth of a rebuild's CPU at 1,000,000 subjects, and searches on the
-    /// two segments it would leave took 30-75% longer (BENCHMARKS.md, "Ingest").
+    /// two segments it would leave took 12-33% longer (BENCHMARKS.md, Search, "At scale").
     pub fn rebuild(&self, store: &Store, next: u64) -> Result<u64> {
         use rayon::prelude::*;
         let mut guard = self.writer()?;
