@@ -169,3 +169,118 @@ fn bulk_load_equals_one_file_after_another() -> TestResult {
     assert!(leftovers.is_empty(), "{leftovers:?}");
     Ok(())
 }
+
+/// The files a bulk load reads on one thread while another parses and stages them: the edge
+/// cases of where a file's chunks end (an empty file, a CSV with only its header, a refused
+/// header, blank lines, a last line without its newline, a file of exactly one chunk) report as
+/// one file after another does.
+#[test]
+fn odd_files_report_in_a_bulk_load_as_one_file_after_another() -> TestResult {
+    let tmp = tempfile::tempdir()?;
+    let dir = tmp.path().join("files");
+    std::fs::create_dir_all(&dir)?;
+    let codes = usccs(41, 8);
+    let header = "provider_record_id,subject_code,subject_name,item,occurred_on\n";
+    let row = |i: usize| {
+        format!(
+            "CSV-{i},{},上海读取测试有限公司,B-ORG-REG,2025-0{}-01\n",
+            codes[i].as_str(),
+            1 + i % 9
+        )
+    };
+    let lines = |from: usize, n: usize| {
+        let l: Vec<_> = (from..from + n)
+            .map(|i| {
+                line(
+                    &format!("J-{i}"),
+                    &codes[i % codes.len()],
+                    "上海读取测试有限公司",
+                    "B-ORG-REG",
+                    "2025-02-02",
+                )
+            })
+            .collect();
+        jsonl(&l)
+    };
+    let chunk = options().chunk_lines.min(4);
+    let files: Vec<(&str, String)> = vec![
+        ("empty.csv", String::new()),
+        ("header-only.csv", header.to_string()),
+        (
+            "bad-header.csv",
+            format!("provider_record_id,nonsense\n{}", row(0)),
+        ),
+        (
+            "rows.csv",
+            format!("{header}{}\n\n{}{}", row(1), row(2), row(3).trim_end()),
+        ),
+        ("empty.jsonl", String::new()),
+        ("blank.jsonl", "\n  \n\n".to_string()),
+        ("one-chunk.jsonl", lines(0, chunk)),
+        (
+            "chunks.jsonl",
+            format!(
+                "{}\n{{not json\n{}",
+                lines(10, 2 * chunk + 1),
+                lines(40, 3).trim_end()
+            ),
+        ),
+    ];
+    let mut sources = Vec::new();
+    for (name, text) in &files {
+        let path = dir.join(name);
+        std::fs::write(&path, text)?;
+        sources.push(Source {
+            provider: "SAMR-SH".into(),
+            path,
+        });
+    }
+    let mut options = options();
+    options.chunk_lines = chunk;
+    let one_by_one = Store::open(tmp.path().join("a"))?;
+    let mut sequential = credstore::ingest::IngestReport::default();
+    for s in &sources {
+        sequential.absorb(one_by_one.ingest_files(&s.provider, &[&s.path], &options)?);
+    }
+    let bulk_store = Store::open(tmp.path().join("b"))?;
+    let bulk = bulk_store.ingest_bulk(&sources, &options)?;
+    // Every file's hash, as the collection log keeps it.
+    let hashes = |store: &Store| -> Result<BTreeMap<String, [u8; 32]>, credstore::Error> {
+        let mut out = BTreeMap::new();
+        for entry in store.collection_log() {
+            let entry = entry?;
+            if let Some(sha) = entry.file_sha256 {
+                out.insert(entry.file, sha);
+            }
+        }
+        Ok(out)
+    };
+    assert_eq!(hashes(&bulk_store)?, hashes(&one_by_one)?);
+    assert_eq!(hashes(&bulk_store)?.len(), files.len());
+    let counts = |r: &credstore::ingest::IngestReport| {
+        (
+            r.files,
+            r.lines,
+            r.accepted,
+            r.duplicates,
+            r.new_versions,
+            r.rejected,
+        )
+    };
+    assert_eq!(counts(&bulk), counts(&sequential));
+    assert!(sequential.accepted > 2 * chunk as u64, "{sequential:?}");
+    let rejects = |r: &credstore::ingest::IngestReport| -> BTreeSet<(String, u64, String)> {
+        r.rejects
+            .iter()
+            .map(|x| (x.file.clone(), x.line, x.kind.to_string()))
+            .collect()
+    };
+    assert_eq!(rejects(&bulk), rejects(&sequential));
+    let files_rejected: BTreeSet<String> = rejects(&bulk).into_iter().map(|r| r.0).collect();
+    assert_eq!(
+        files_rejected.len(),
+        2,
+        "the bad header and the bad line: {files_rejected:?}"
+    );
+    Ok(())
+}

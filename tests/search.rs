@@ -389,6 +389,39 @@ fn reindex_answers_exactly_as_the_incremental_index() -> TestResult {
     assert!(store.reindex()? >= 1_400);
     assert_eq!(answers(&store)?, incremental);
 
+    // A first bulk load indexes each chunk's subjects as it writes them (no catch-up): the
+    // same answers as a rebuild of its store and as the catch-up of the same load deferred.
+    // (Not the answers above: a bulk load numbers subjects in code order, and the rank uses the
+    // numbers.)
+    let bulk = Store::open(tmp.path().join("bulk"))?;
+    bulk.ingest_bulk(&sources, &options())?;
+    let direct = answers(&bulk)?;
+    assert!(direct.iter().filter(|h| !h.is_empty()).count() > queries.len() / 2);
+    drop(bulk);
+    let bulk = Store::open(tmp.path().join("bulk"))?;
+    assert_eq!(answers(&bulk)?, direct, "after a reopen");
+    assert!(bulk.reindex()? >= 1_400);
+    assert_eq!(answers(&bulk)?, direct, "after a rebuild");
+    let deferred = credstore::ingest::IngestOptions {
+        defer_search_index: true,
+        ..options()
+    };
+    let caught_up = tmp.path().join("caught-up");
+    Store::open(&caught_up)?.ingest_bulk(&sources, &deferred)?;
+    assert_eq!(
+        answers(&Store::open(&caught_up)?)?,
+        direct,
+        "caught up on open"
+    );
+    // Into an index that is empty but behind the store (an ingest that deferred it), the load
+    // leaves the indexing to the catch-up, which has the earlier changes to apply too.
+    let behind = Store::open(tmp.path().join("behind"))?;
+    behind.ingest_files(&sources[0].provider, &[&sources[0].path], &deferred)?;
+    behind.ingest_bulk(&sources[1..], &options())?;
+    let caught = answers(&behind)?;
+    assert!(behind.reindex()? >= 1_400);
+    assert_eq!(answers(&behind)?, caught);
+
     // An index of another layout version (an older build's) is rebuilt on open, and answers
     // the same.
     drop(store);

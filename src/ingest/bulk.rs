@@ -23,7 +23,7 @@ use crate::domain::Category;
 use crate::error::{Error, Result};
 use crate::store::bulk::{append_file_summaries, Decision, FileSummary, IndexLine, IndexPass};
 use crate::store::provider_index::bucket_of;
-use crate::store::writer::{ChunkInfo, ChunkWriter, Outcome};
+use crate::store::writer::{ChunkInfo, ChunkWriter, Outcome, Spent};
 use crate::store::Store;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -132,6 +132,10 @@ impl Consumer for Stager<'_> {
 
     fn chunk_lines(&self) -> usize {
         self.chunk_lines
+    }
+
+    fn fixed_chunks(&self) -> bool {
+        true
     }
 
     fn consume(
@@ -275,7 +279,6 @@ impl Store {
         // Phase 2: decide record ids, bucket by bucket.
         let mut decisions = vec![REFUSED; next_seq as usize];
         let mut pass = IndexPass::new(self.tree(), counters.clone());
-        let mut group: Vec<IndexItem> = Vec::new();
         let mut decide = |group: &mut Vec<IndexItem>, report: &mut IngestReport| -> Result<()> {
             let Some(first) = group.first() else {
                 return Ok(());
@@ -305,23 +308,61 @@ impl Store {
             }
             Ok(())
         };
-        for item in index.into_sorted().map_err(io)? {
-            let item = item.map_err(io)?;
-            if group.first().is_some_and(|g| {
-                (g.provider.as_str(), g.bucket) != (item.provider.as_str(), item.bucket)
-            }) {
-                decide(&mut group, &mut report)?;
+        // A second thread merges the sorted runs into buckets' groups while this one decides.
+        let sorted = index.into_sorted().map_err(io)?;
+        std::thread::scope(|scope| -> Result<()> {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<IndexItem>>>(64);
+            scope.spawn(move || {
+                let mut group: Vec<IndexItem> = Vec::new();
+                for item in sorted {
+                    let item = match item {
+                        Ok(item) => item,
+                        Err(e) => {
+                            let _ = tx.send(Err(e));
+                            return;
+                        }
+                    };
+                    if group.first().is_some_and(|g| {
+                        (g.provider.as_str(), g.bucket) != (item.provider.as_str(), item.bucket)
+                    }) && tx.send(Ok(std::mem::take(&mut group))).is_err()
+                    {
+                        return;
+                    }
+                    group.push(item);
+                }
+                let _ = tx.send(Ok(group));
+            });
+            for group in rx {
+                decide(&mut group.map_err(io)?, &mut report)?;
             }
-            group.push(item);
-        }
-        decide(&mut group, &mut report)?;
+            Ok(())
+        })?;
         *counters = pass.finish()?;
         // Phase 3: apply, subject by subject, in chunks that never split a subject. A second
         // thread reads and decodes the sorted runs into chunks while this one applies and
         // writes the previous chunk.
+        //
+        // Into an empty index, a third thread indexes each chunk's subjects as they are written
+        // (`LoadIndexer`): no catch-up reading them back after the load, and one segment.
         let merged = subjects.into_sorted().map_err(io)?;
         let chunk_lines = options.chunk_lines.max(BULK_CHUNK_LINES);
+        let indexer = match options.defer_search_index {
+            true => None,
+            false => self.search_index().load_indexer(counters.next_change_seq)?,
+        };
         std::thread::scope(|scope| -> Result<()> {
+            // Each committed chunk's subjects go to this thread, which indexes them (into an
+            // empty index) and frees them, off the writer's thread.
+            let (spent_tx, spent_rx) = std::sync::mpsc::sync_channel::<Spent>(2);
+            let indexer = indexer.as_ref();
+            let spent_thread = scope.spawn(move || -> Result<()> {
+                for spent in spent_rx {
+                    if let Some(indexer) = indexer {
+                        indexer.add(spent.touched_subjects())?;
+                    }
+                }
+                Ok(())
+            });
             let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<Staged>>>(2);
             scope.spawn(move || {
                 let mut chunk: Vec<Staged> = Vec::new();
@@ -348,7 +389,7 @@ impl Store {
                 }
             });
             for chunk in rx {
-                *counters = self.apply_bulk_chunk(
+                let (next, spent) = self.apply_bulk_chunk(
                     chunk.map_err(io)?,
                     &decisions,
                     &mut summaries,
@@ -356,8 +397,15 @@ impl Store {
                     counters.clone(),
                     options,
                 )?;
+                *counters = next;
+                // Closed: the indexing failed; its error is returned when the thread is joined.
+                let _ = spent_tx.send(spent);
             }
-            Ok(())
+            drop(spent_tx);
+            match spent_thread.join() {
+                Ok(indexed) => indexed,
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
         })?;
         // Phase 4: per-file summaries, then durability.
         *counters = append_file_summaries(
@@ -372,6 +420,11 @@ impl Store {
             report.duplicates += s.duplicates;
             report.new_versions += s.new_versions;
         }
+        if let Some(indexer) = indexer {
+            // After the store's flush: the commit records the changes it has applied.
+            self.flush()?;
+            indexer.finish(counters.next_change_seq)?;
+        }
         self.publish(options)?;
         Ok(report)
     }
@@ -384,7 +437,7 @@ impl Store {
         report: &mut IngestReport,
         counters: crate::store::meta::Counters,
         options: &IngestOptions,
-    ) -> Result<crate::store::meta::Counters> {
+    ) -> Result<(crate::store::meta::Counters, Spent)> {
         let seqs = (
             chunk.iter().map(|s| s.seq).min().unwrap_or(0),
             chunk.iter().map(|s| s.seq).max().unwrap_or(0),
@@ -429,8 +482,8 @@ impl Store {
             rejected_before: 0,
             file_sha256: None,
         };
-        let (counters, _) = writer.commit(info, super::now_unix_ms())?;
-        Ok(counters)
+        let (counters, _, spent) = writer.commit_spent(info, super::now_unix_ms())?;
+        Ok((counters, spent))
     }
 }
 

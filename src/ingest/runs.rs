@@ -1,8 +1,8 @@
 //! Sorted runs on disk: an external sort for bulk loads.
 //!
-//! Items are buffered in memory up to a limit, sorted, and written to a temporary file (a run);
-//! reading merges every run in order with a heap. Memory is bounded by the buffer, whatever the
-//! input size. Run files live in a temporary directory inside the data directory and are
+//! Items are buffered in memory up to a limit, sorted, and written to a temporary file (a run)
+//! on another thread while the next buffer fills; reading merges every run in order with a heap.
+//! Memory is bounded by two buffers, whatever the input size. Run files live in a temporary directory inside the data directory and are
 //! removed when the sorter is dropped.
 
 use crate::codec;
@@ -22,13 +22,15 @@ pub struct Sorter<T, K: Ord, F: Fn(&T) -> K> {
     limit: usize,
     runs: Vec<PathBuf>,
     key: F,
+    /// The run being sorted and written on its own thread, if any.
+    writing: Option<std::thread::JoinHandle<io::Result<()>>>,
 }
 
 impl<T, K, F> Sorter<T, K, F>
 where
-    T: Serialize + DeserializeOwned + Send,
+    T: Serialize + DeserializeOwned + Send + 'static,
     K: Ord + Send,
-    F: Fn(&T) -> K + Sync + Clone,
+    F: Fn(&T) -> K + Send + Sync + Clone + 'static,
 {
     /// A sorter spilling runs named `name-N` into `dir` (created if needed) every `limit` items.
     pub fn new(dir: PathBuf, name: &'static str, limit: usize, key: F) -> io::Result<Self> {
@@ -40,6 +42,7 @@ where
             limit: limit.max(1),
             runs: Vec::new(),
             key,
+            writing: None,
         })
     }
 
@@ -52,18 +55,27 @@ where
         Ok(())
     }
 
+    /// Sorts and writes the buffer as a run on another thread, while the caller fills the next
+    /// buffer (a bulk load's staging thread spent most of its time here): at most one run is
+    /// being written at a time, so memory holds at most two buffers.
     fn spill(&mut self) -> io::Result<()> {
-        use rayon::slice::ParallelSliceMut;
-        let key = &self.key;
-        self.buffer.par_sort_by_cached_key(|item| key(item));
+        self.wait()?;
+        let buffer = std::mem::replace(&mut self.buffer, Vec::with_capacity(self.limit));
+        let key = self.key.clone();
         let path = self.dir.join(format!("{}-{}", self.name, self.runs.len()));
-        let mut out = BufWriter::with_capacity(1 << 20, File::create(&path)?);
-        for item in self.buffer.drain(..) {
-            codec::write_item(&item, &mut out)?;
-        }
-        out.flush()?;
-        self.runs.push(path);
+        self.runs.push(path.clone());
+        self.writing = Some(std::thread::spawn(move || write_run(buffer, key, &path)));
         Ok(())
+    }
+
+    /// Waits for the run being written, if any.
+    fn wait(&mut self) -> io::Result<()> {
+        match self.writing.take() {
+            Some(thread) => thread
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            None => Ok(()),
+        }
     }
 
     /// Finishes: every item, in key order (equal keys in no particular order).
@@ -71,6 +83,7 @@ where
         if !self.buffer.is_empty() {
             self.spill()?;
         }
+        self.wait()?;
         let mut readers = Vec::with_capacity(self.runs.len());
         let mut heap = BinaryHeap::new();
         for (i, path) in self.runs.iter().enumerate() {
@@ -95,10 +108,30 @@ where
 
 impl<T, K: Ord, F: Fn(&T) -> K> Drop for Sorter<T, K, F> {
     fn drop(&mut self) {
+        // The run being written first, or it would be left behind.
+        if let Some(thread) = self.writing.take() {
+            let _ = thread.join();
+        }
         for run in &self.runs {
             let _ = std::fs::remove_file(run);
         }
     }
+}
+
+/// Sorts `buffer` by `key` and writes it to `path`.
+fn write_run<T, K, F>(mut buffer: Vec<T>, key: F, path: &std::path::Path) -> io::Result<()>
+where
+    T: Serialize + Send,
+    K: Ord + Send,
+    F: Fn(&T) -> K + Sync,
+{
+    use rayon::slice::ParallelSliceMut;
+    buffer.par_sort_by_cached_key(|item| key(item));
+    let mut out = BufWriter::with_capacity(1 << 20, File::create(path)?);
+    for item in &buffer {
+        codec::write_item(item, &mut out)?;
+    }
+    out.flush()
 }
 
 struct Head<T, K> {

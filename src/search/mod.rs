@@ -173,6 +173,44 @@ impl std::ops::DerefMut for WriterGuard<'_> {
     }
 }
 
+/// Indexes the subjects of a first load as the load writes them ([`SearchIndex::load_indexer`]).
+///
+/// [`add`](LoadIndexer::add) may be called from another thread than the load's writer (it only
+/// hands documents to tantivy's indexing thread); nothing is visible or durable until
+/// [`finish`](LoadIndexer::finish), which must come after the store's own flush: the commit
+/// records the change sequence it has applied. Dropped unfinished (a failed load), it discards
+/// what it added, and the catch-up indexes whatever the load did write.
+pub(crate) struct LoadIndexer<'a> {
+    search: &'a SearchIndex,
+    guard: WriterGuard<'a>,
+}
+
+impl LoadIndexer<'_> {
+    /// Adds the documents of `subjects`, each new to the index (a load writes a subject once).
+    pub(crate) fn add<'s>(&self, subjects: impl Iterator<Item = &'s Subject>) -> Result<()> {
+        for s in subjects {
+            self.guard
+                .add_document(self.search.document(s))
+                .map_err(search_error)?;
+        }
+        Ok(())
+    }
+
+    /// Commits, recording `next` (the store's next change sequence, every change before it
+    /// flushed) as applied, and merges if the load spilled more than one segment.
+    pub(crate) fn finish(mut self, next: u64) -> Result<()> {
+        self.search.commit(&mut self.guard, next)?;
+        self.search.merge_all(&mut self.guard)
+    }
+}
+
+impl Drop for LoadIndexer<'_> {
+    fn drop(&mut self) {
+        // The usual writer comes back on next use.
+        self.guard.0.take();
+    }
+}
+
 /// Memory tantivy's writer may use before it flushes a segment (a bigger budget, fewer
 /// segments for a rebuild to merge).
 const WRITER_BYTES: usize = 192 << 20;
@@ -191,6 +229,11 @@ const REBUILD_BATCH: usize = 8192;
 /// A commit that added at least this many documents merges the index into one segment: query
 /// latency grows with the number of segments (every term is looked up in each).
 const MERGE_AFTER: usize = 50_000;
+
+/// A first load's indexing budget ([`SearchIndex::load_indexer`]): at 1,000,000 generated
+/// subjects the one segment fits (the arena grows as it fills, so a small load uses little); a
+/// bigger load spills more segments, merged when it ends.
+const LOAD_BYTES: usize = 1 << 30;
 
 /// The version of what the index holds and how names are analysed, in `VERSION_FILE` beside
 /// tantivy's files. An index of another version (or none: version 1, before the file) is dropped
@@ -371,6 +414,32 @@ impl SearchIndex {
         })();
         guard.0.take();
         result
+    }
+
+    /// An indexer for a first load: `Some` when the index is empty and has applied every change
+    /// before `next` (the store's next change sequence, read under its writer lock), so that
+    /// the subjects the load writes are exactly the documents the index will hold. `None`
+    /// otherwise: the load's changes are then indexed by the catch-up, as any write's are.
+    ///
+    /// The indexer has its own writer: one indexing thread with a budget big enough to hold a
+    /// large load in one segment (`LOAD_BYTES`), so that no merge is needed, fed while the load
+    /// still writes (see [`LoadIndexer`]).
+    pub(crate) fn load_indexer(&self, next: u64) -> Result<Option<LoadIndexer<'_>>> {
+        if self.reader.searcher().num_docs() > 0 || self.next_change()? != next {
+            return Ok(None);
+        }
+        let mut guard = self.writer()?;
+        // One writer per index at a time: the usual one goes (and comes back on next use).
+        guard.0.take();
+        *guard.0 = Some(
+            self.index
+                .writer_with_num_threads(1, LOAD_BYTES)
+                .map_err(search_error)?,
+        );
+        Ok(Some(LoadIndexer {
+            search: self,
+            guard,
+        }))
     }
 
     /// Merges every segment into one, waits, and makes it visible.
@@ -776,6 +845,45 @@ fn rank(s: &Subject) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_load_indexes_as_it_writes_only_into_an_empty_index_that_is_up_to_date() -> Result<()> {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::open(tmp.path())?;
+        let search = store.search_index();
+        let next = store.next_change_seq();
+        assert!(
+            search.load_indexer(next + 1)?.is_none(),
+            "an index behind the store"
+        );
+        let indexer = search
+            .load_indexer(next)?
+            .expect("an empty, up-to-date index");
+        let today = crate::domain::date::Date::parse("2026-11-27").unwrap();
+        let code = SubjectCode::parse("91310115MA1K3BTP2B", today)
+            .unwrap()
+            .code;
+        let subject = Subject {
+            code,
+            kind: SubjectKind::Organization,
+            name: "上海测试有限公司".into(),
+            former_names: vec![],
+            subject_id: 1,
+            first_collected_on: today,
+        };
+        indexer.add(std::iter::once(&subject))?;
+        indexer.finish(next)?;
+        let hits = search.search(Requester::Entitled, "测试", 5)?;
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].code, code.as_str());
+        assert!(
+            search.load_indexer(next)?.is_none(),
+            "an index with documents"
+        );
+        // The usual writer comes back: the catch-up after an ingest still works.
+        drop(search.writer()?);
+        Ok(())
+    }
 
     #[test]
     fn prefixes_are_even_lengths_of_the_start_and_the_region_part() {

@@ -308,6 +308,10 @@ impl Store {
         &self.tree
     }
 
+    pub(crate) fn search_index(&self) -> &crate::search::SearchIndex {
+        &self.search
+    }
+
     pub(crate) fn dicts(&self) -> &dictionaries::Dictionaries {
         &self.dicts
     }

@@ -66,6 +66,23 @@ pub struct ChunkCounts {
     pub rejected: u64,
 }
 
+/// What a committed chunk leaves behind: the subjects it held. Dropping it frees every record
+/// the chunk read or wrote, which a bulk load does on another thread than its writer's.
+pub struct Spent {
+    subjects: HashMap<SubjectCode, Option<SubjectEntry>>,
+    touched: Vec<SubjectCode>,
+}
+
+impl Spent {
+    /// The subjects the chunk changed, as stored (in code order).
+    pub fn touched_subjects(&self) -> impl Iterator<Item = &Subject> {
+        self.touched
+            .iter()
+            .filter_map(|code| self.subjects.get(code).and_then(Option::as_ref))
+            .map(|entry| &entry.subject)
+    }
+}
+
 /// An overlay over the store for one chunk.
 pub struct ChunkWriter<'a> {
     tree: &'a sled::Tree,
@@ -368,7 +385,17 @@ impl<'a> ChunkWriter<'a> {
     }
 
     /// Writes the chunk as one atomic batch and returns the new counters and the chunk's counts.
-    pub fn commit(mut self, info: ChunkInfo, at_unix_ms: i64) -> Result<(Counters, ChunkCounts)> {
+    pub fn commit(self, info: ChunkInfo, at_unix_ms: i64) -> Result<(Counters, ChunkCounts)> {
+        self.commit_spent(info, at_unix_ms)
+            .map(|(counters, counts, _)| (counters, counts))
+    }
+
+    /// Like [`commit`](ChunkWriter::commit), also handing back the subjects the chunk held.
+    pub fn commit_spent(
+        mut self,
+        info: ChunkInfo,
+        at_unix_ms: i64,
+    ) -> Result<(Counters, ChunkCounts, Spent)> {
         self.counts.rejected += info.rejected_before;
         let mut batch = sled::Batch::default();
         let new_dict = self.put_subjects(&mut batch)?;
@@ -377,7 +404,9 @@ impl<'a> ChunkWriter<'a> {
                 provider_index::put_bucket(&mut batch, &key.0, key.1, entries);
             }
         }
-        let touched = std::mem::take(&mut self.dirty_subjects);
+        let touched: Vec<SubjectCode> = std::mem::take(&mut self.dirty_subjects)
+            .into_iter()
+            .collect();
         let collection_seq = self.counters.next_collection_seq;
         self.counters.next_collection_seq += 1;
         if !touched.is_empty() {
@@ -390,7 +419,7 @@ impl<'a> ChunkWriter<'a> {
                     seq,
                     at_unix_ms,
                     collection_seq: Some(collection_seq),
-                    subjects: touched.into_iter().collect(),
+                    subjects: touched.clone(),
                 },
             );
         }
@@ -415,7 +444,11 @@ impl<'a> ChunkWriter<'a> {
         if let Some(dict) = new_dict {
             self.dicts.install(dict);
         }
-        Ok((self.counters, self.counts))
+        let spent = Spent {
+            subjects: std::mem::take(&mut self.subjects),
+            touched,
+        };
+        Ok((self.counters, self.counts, spent))
     }
 
     /// Encodes every touched subject and compresses it with the newest dictionary (training
