@@ -398,8 +398,11 @@ impl Store {
                     options,
                 )?;
                 *counters = next;
-                // Closed: the indexing failed; its error is returned when the thread is joined.
-                let _ = spent_tx.send(spent);
+                // Closed: the indexing failed. Stop here; its error is returned when the thread
+                // is joined, and the chunks written so far are indexed by the catch-up.
+                if spent_tx.send(spent).is_err() {
+                    break;
+                }
             }
             drop(spent_tx);
             match spent_thread.join() {
