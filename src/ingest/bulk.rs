@@ -313,24 +313,10 @@ impl Store {
         std::thread::scope(|scope| -> Result<()> {
             let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<IndexItem>>>(64);
             scope.spawn(move || {
-                let mut group: Vec<IndexItem> = Vec::new();
-                for item in sorted {
-                    let item = match item {
-                        Ok(item) => item,
-                        Err(e) => {
-                            let _ = tx.send(Err(e));
-                            return;
-                        }
-                    };
-                    if group.first().is_some_and(|g| {
-                        (g.provider.as_str(), g.bucket) != (item.provider.as_str(), item.bucket)
-                    }) && tx.send(Ok(std::mem::take(&mut group))).is_err()
-                    {
-                        return;
-                    }
-                    group.push(item);
-                }
-                let _ = tx.send(Ok(group));
+                send_batches(sorted, &tx, |group: &[IndexItem], item| {
+                    (group[0].provider.as_str(), group[0].bucket)
+                        != (item.provider.as_str(), item.bucket)
+                })
             });
             for group in rx {
                 decide(&mut group.map_err(io)?, &mut report)?;
@@ -364,29 +350,12 @@ impl Store {
                 Ok(())
             });
             let (tx, rx) = std::sync::mpsc::sync_channel::<std::io::Result<Vec<Staged>>>(2);
+            // Chunks of at least `chunk_lines`, never splitting a subject.
             scope.spawn(move || {
-                let mut chunk: Vec<Staged> = Vec::new();
-                for staged in merged {
-                    let staged = match staged {
-                        Ok(s) => s,
-                        Err(e) => {
-                            let _ = tx.send(Err(e));
-                            return;
-                        }
-                    };
-                    if chunk.len() >= chunk_lines
-                        && chunk
-                            .last()
-                            .is_some_and(|last| last.sub.subject != staged.sub.subject)
-                        && tx.send(Ok(std::mem::take(&mut chunk))).is_err()
-                    {
-                        return;
-                    }
-                    chunk.push(staged);
-                }
-                if !chunk.is_empty() {
-                    let _ = tx.send(Ok(chunk));
-                }
+                send_batches(merged, &tx, |chunk: &[Staged], staged| {
+                    chunk.len() >= chunk_lines
+                        && chunk[chunk.len() - 1].sub.subject != staged.sub.subject
+                })
             });
             for chunk in rx {
                 let (next, spent) = self.apply_bulk_chunk(
@@ -487,6 +456,37 @@ impl Store {
         };
         let (counters, _, spent) = writer.commit_spent(info, super::now_unix_ms())?;
         Ok((counters, spent))
+    }
+}
+
+/// Cuts a sorted stream into batches and sends each (or the first error) through `tx`, until
+/// the stream ends or the receiver is gone: a batch ends before `item` when `ends(batch, item)`.
+/// Run on a second thread, so that reading and decoding the sorted runs overlaps the work on
+/// the batches.
+fn send_batches<T>(
+    items: impl Iterator<Item = std::io::Result<T>>,
+    tx: &std::sync::mpsc::SyncSender<std::io::Result<Vec<T>>>,
+    ends: impl Fn(&[T], &T) -> bool,
+) {
+    let mut batch = Vec::new();
+    for item in items {
+        let item = match item {
+            Ok(item) => item,
+            Err(e) => {
+                let _ = tx.send(Err(e));
+                return;
+            }
+        };
+        if !batch.is_empty()
+            && ends(&batch, &item)
+            && tx.send(Ok(std::mem::take(&mut batch))).is_err()
+        {
+            return;
+        }
+        batch.push(item);
+    }
+    if !batch.is_empty() {
+        let _ = tx.send(Ok(batch));
     }
 }
 
