@@ -500,8 +500,7 @@ trait Chunks<T> {
     /// How many lines the next chunk may have.
     fn chunk_lines(&self) -> usize;
     /// Takes a chunk (the file's last one with the whole file's hash).
-    fn push(&mut self, raw: Vec<(u64, T)>, sha: [u8; 32], file_sha: Option<[u8; 32]>)
-        -> Result<()>;
+    fn push(&mut self, chunk: RawChunk<T>) -> Result<()>;
     /// After the last chunk.
     fn finish(&mut self) -> Result<()>;
 }
@@ -523,12 +522,7 @@ where
         self.sink.chunk_lines()
     }
 
-    fn push(
-        &mut self,
-        raw: Vec<(u64, T)>,
-        sha: [u8; 32],
-        file_sha: Option<[u8; 32]>,
-    ) -> Result<()> {
+    fn push(&mut self, (raw, sha, file_sha): RawChunk<T>) -> Result<()> {
         self.pipeline
             .push(self.sink, raw, &self.parse, sha, file_sha)
     }
@@ -553,14 +547,9 @@ impl<T> Chunks<T> for Ahead<'_, T> {
         self.lines
     }
 
-    fn push(
-        &mut self,
-        raw: Vec<(u64, T)>,
-        sha: [u8; 32],
-        file_sha: Option<[u8; 32]>,
-    ) -> Result<()> {
+    fn push(&mut self, chunk: RawChunk<T>) -> Result<()> {
         // Closed: the other thread failed, and its error is the one returned.
-        self.tx.send((raw, sha, file_sha)).map_err(|_| {
+        self.tx.send(chunk).map_err(|_| {
             io_error(
                 self.name,
                 std::io::Error::other("the chunk consumer stopped"),
@@ -611,9 +600,10 @@ where
                 pipeline: Pipeline::default(),
             };
             let mut complete = false;
-            for (raw, sha, file_sha) in rx {
-                complete = file_sha.is_some();
-                chunks.push(raw, sha, file_sha)?;
+            for chunk in rx {
+                // Only the file's last chunk carries the file's hash.
+                complete = chunk.2.is_some();
+                chunks.push(chunk)?;
             }
             // A reading that stopped early (an I/O error, returned by the reader) leaves its
             // last parsed chunk unconsumed, as when reading in step.
@@ -673,7 +663,7 @@ fn read_jsonl<R: Read, C: Consumer>(
             if raw.len() >= chunks.chunk_lines() || at_end {
                 let sha = std::mem::take(&mut hasher).finalize().into();
                 let file_sha = at_end.then(|| lines.get_ref().get_ref().digest());
-                chunks.push(std::mem::take(&mut raw), sha, file_sha)?;
+                chunks.push((std::mem::take(&mut raw), sha, file_sha))?;
             }
             if at_end {
                 return chunks.finish();
@@ -768,7 +758,7 @@ fn read_csv<R: Read, C: Consumer>(
             if rows.len() >= chunks.chunk_lines() || !more {
                 let sha = std::mem::take(&mut hasher).finalize().into();
                 let file_sha = (!more).then(|| rdr.get_ref().get_ref().digest());
-                chunks.push(std::mem::take(&mut rows), sha, file_sha)?;
+                chunks.push((std::mem::take(&mut rows), sha, file_sha))?;
             }
             if !more {
                 return chunks.finish();

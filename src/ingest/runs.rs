@@ -2,8 +2,8 @@
 //!
 //! Items are buffered in memory up to a limit, sorted, and written to a temporary file (a run)
 //! on another thread while the next buffer fills; reading merges every run in order with a heap.
-//! Memory is bounded by two buffers, whatever the input size. Run files live in a temporary directory inside the data directory and are
-//! removed when the sorter is dropped.
+//! Memory is bounded by two buffers, whatever the input size. Run files live in a temporary
+//! directory inside the data directory and are removed when the sorter is dropped.
 
 use crate::codec;
 use serde::de::DeserializeOwned;
