@@ -7,7 +7,6 @@ mod common;
 use common::*;
 use credstore::domain::code::SubjectCode;
 use credstore::domain::record::Record;
-use credstore::generate::{generate, GenerateConfig};
 use credstore::ingest::bulk::Source;
 use credstore::Store;
 use std::collections::{BTreeMap, BTreeSet};
@@ -88,14 +87,7 @@ fn snapshot(
 fn bulk_load_equals_one_file_after_another() -> TestResult {
     let tmp = tempfile::tempdir()?;
     let data = tmp.path().join("data");
-    let config = GenerateConfig {
-        subjects: 1_500,
-        seed: 11,
-        bad_share: 0.05,
-        today: today(),
-    };
-    generate(&config, &data)?;
-    let mut inputs = credstore::ingest::bulk::provider_tree(&data)?;
+    let mut inputs = generated(&data, 1_500, 11, 0.05)?;
     inputs.push(Source {
         provider: "SAMR-SH".into(),
         path: resubmissions(&data, tmp.path())?,

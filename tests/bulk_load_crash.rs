@@ -11,7 +11,6 @@ mod common;
 
 use common::*;
 use credstore::generate::rng::Rng;
-use credstore::generate::{generate, GenerateConfig};
 use credstore::search::Requester;
 use credstore::Store;
 use std::path::Path;
@@ -98,14 +97,7 @@ fn answers(
 fn a_bulk_load_killed_anywhere_opens_consistent_and_completes_when_run_again() -> TestResult {
     let tmp = tempfile::tempdir()?;
     let data = tmp.path().join("data");
-    let config = GenerateConfig {
-        subjects: 4_000,
-        seed: 17,
-        bad_share: 0.01,
-        today: today(),
-    };
-    generate(&config, &data)?;
-    let sources = credstore::ingest::bulk::provider_tree(&data)?;
+    let sources = generated(&data, 4_000, 17, 0.01)?;
 
     // The reference: the same load, never killed; and how long a child takes to do it.
     let reference = Store::open(tmp.path().join("reference"))?;

@@ -210,17 +210,9 @@ fn ids_and_sequences_continue_after_reopening() -> TestResult {
 /// the same after a reopen (the dictionary is loaded from the store), and keeps taking writes.
 #[test]
 fn a_compressed_store_reads_back_after_reopen() -> Result<(), Box<dyn std::error::Error>> {
-    use credstore::generate::{generate, GenerateConfig};
     let tmp = tempfile::tempdir()?;
     let data = tmp.path().join("data");
-    let config = GenerateConfig {
-        subjects: 3_000,
-        seed: 5,
-        bad_share: 0.0,
-        today: today(),
-    };
-    generate(&config, &data)?;
-    let sources = credstore::ingest::bulk::provider_tree(&data)?;
+    let sources = generated(&data, 3_000, 5, 0.0)?;
     let store_dir = tmp.path().join("store");
     let (stats, codes, before) = {
         let store = credstore::Store::open(&store_dir)?;

@@ -7,7 +7,6 @@ use common::*;
 use credstore::domain::code::SubjectCode;
 use credstore::domain::record::Subject;
 use credstore::domain::SubjectKind;
-use credstore::generate::{generate, GenerateConfig};
 use credstore::search::{Matched, Requester};
 use credstore::Store;
 use std::collections::BTreeSet;
@@ -22,15 +21,9 @@ fn loaded(
 ) -> Result<(tempfile::TempDir, Store), Box<dyn std::error::Error>> {
     let tmp = tempfile::tempdir()?;
     let data = tmp.path().join("data");
-    let config = GenerateConfig {
-        subjects,
-        seed,
-        bad_share: 0.0,
-        today: today(),
-    };
-    generate(&config, &data)?;
+    let sources = generated(&data, subjects, seed, 0.0)?;
     let store = Store::open(tmp.path().join("store"))?;
-    store.ingest_bulk(&credstore::ingest::bulk::provider_tree(&data)?, &options())?;
+    store.ingest_bulk(&sources, &options())?;
     Ok((tmp, store))
 }
 
@@ -350,16 +343,9 @@ fn long_names_are_found_by_their_tail() -> TestResult {
 fn reindex_answers_exactly_as_the_incremental_index() -> TestResult {
     let tmp = tempfile::tempdir()?;
     let data = tmp.path().join("data");
-    let config = GenerateConfig {
-        subjects: 1_500,
-        seed: 8,
-        bad_share: 0.0,
-        today: today(),
-    };
-    generate(&config, &data)?;
+    let sources = generated(&data, 1_500, 8, 0.0)?;
     let store = Store::open(tmp.path().join("store"))?;
     // Incremental: one provider at a time, each a commit of the index.
-    let sources = credstore::ingest::bulk::provider_tree(&data)?;
     for s in &sources {
         store.ingest_files(&s.provider, &[&s.path], &options())?;
     }

@@ -32,6 +32,24 @@ pub fn today() -> Date {
     date(TODAY)
 }
 
+/// Generates `subjects` subjects (a share `bad_share` of lines bad) collected as of [`TODAY`]
+/// into `data`, and returns its provider folders as bulk-load sources.
+pub fn generated(
+    data: &Path,
+    subjects: u64,
+    seed: u64,
+    bad_share: f64,
+) -> Result<Vec<credstore::ingest::bulk::Source>, Box<dyn std::error::Error>> {
+    let config = credstore::generate::GenerateConfig {
+        subjects,
+        seed,
+        bad_share,
+        today: today(),
+    };
+    credstore::generate::generate(&config, data)?;
+    Ok(credstore::ingest::bulk::provider_tree(data)?)
+}
+
 /// Default ingest options as of [`TODAY`].
 pub fn options() -> IngestOptions {
     IngestOptions::new(today())
