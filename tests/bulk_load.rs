@@ -8,6 +8,7 @@ use common::*;
 use credstore::domain::code::SubjectCode;
 use credstore::domain::record::Record;
 use credstore::ingest::bulk::Source;
+use credstore::ingest::IngestReport;
 use credstore::Store;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -83,6 +84,31 @@ fn snapshot(
     Ok(out)
 }
 
+/// The same sources into two new stores under `dir`: `a` one file after another, `b` in one
+/// bulk load. Returns each store with its report.
+fn both_ways(
+    dir: &Path,
+    sources: &[Source],
+    options: &credstore::ingest::IngestOptions,
+) -> Result<[(Store, IngestReport); 2], credstore::Error> {
+    let one_by_one = Store::open(dir.join("a"))?;
+    let mut sequential = IngestReport::default();
+    for s in sources {
+        sequential.absorb(one_by_one.ingest_files(&s.provider, &[&s.path], options)?);
+    }
+    let bulk_store = Store::open(dir.join("b"))?;
+    let bulk = bulk_store.ingest_bulk(sources, options)?;
+    Ok([(one_by_one, sequential), (bulk_store, bulk)])
+}
+
+/// A report's rejected lines: file, line, kind.
+fn rejects(r: &IngestReport) -> BTreeSet<(String, u64, String)> {
+    r.rejects
+        .iter()
+        .map(|x| (x.file.clone(), x.line, x.kind.to_string()))
+        .collect()
+}
+
 #[test]
 fn bulk_load_equals_one_file_after_another() -> TestResult {
     let tmp = tempfile::tempdir()?;
@@ -95,13 +121,7 @@ fn bulk_load_equals_one_file_after_another() -> TestResult {
     let mut options = options();
     options.chunk_lines = 500; // several chunks and runs-worth of subjects
 
-    let one_by_one = Store::open(tmp.path().join("a"))?;
-    let mut sequential = credstore::ingest::IngestReport::default();
-    for s in &inputs {
-        sequential.absorb(one_by_one.ingest_files(&s.provider, &[&s.path], &options)?);
-    }
-    let bulk_store = Store::open(tmp.path().join("b"))?;
-    let bulk = bulk_store.ingest_bulk(&inputs, &options)?;
+    let [(one_by_one, sequential), (bulk_store, bulk)] = both_ways(tmp.path(), &inputs, &options)?;
 
     assert!(
         sequential.new_versions > 0 && sequential.duplicates > 0,
@@ -123,15 +143,9 @@ fn bulk_load_equals_one_file_after_another() -> TestResult {
             sequential.rejected
         )
     );
-    let set = |r: &credstore::ingest::IngestReport| -> BTreeSet<(String, u64, String)> {
-        r.rejects
-            .iter()
-            .map(|x| (x.file.clone(), x.line, x.kind.to_string()))
-            .collect()
-    };
-    assert_eq!(set(&bulk), set(&sequential));
+    assert_eq!(rejects(&bulk), rejects(&sequential));
     assert!(
-        set(&bulk).iter().any(|r| r.2 == "conflict"),
+        rejects(&bulk).iter().any(|r| r.2 == "conflict"),
         "the moved line is a conflict"
     );
 
@@ -229,13 +243,7 @@ fn odd_files_report_in_a_bulk_load_as_one_file_after_another() -> TestResult {
     }
     let mut options = options();
     options.chunk_lines = chunk;
-    let one_by_one = Store::open(tmp.path().join("a"))?;
-    let mut sequential = credstore::ingest::IngestReport::default();
-    for s in &sources {
-        sequential.absorb(one_by_one.ingest_files(&s.provider, &[&s.path], &options)?);
-    }
-    let bulk_store = Store::open(tmp.path().join("b"))?;
-    let bulk = bulk_store.ingest_bulk(&sources, &options)?;
+    let [(one_by_one, sequential), (bulk_store, bulk)] = both_ways(tmp.path(), &sources, &options)?;
     // Every file's hash, as the collection log keeps it.
     let hashes = |store: &Store| -> Result<BTreeMap<String, [u8; 32]>, credstore::Error> {
         let mut out = BTreeMap::new();
@@ -249,7 +257,7 @@ fn odd_files_report_in_a_bulk_load_as_one_file_after_another() -> TestResult {
     };
     assert_eq!(hashes(&bulk_store)?, hashes(&one_by_one)?);
     assert_eq!(hashes(&bulk_store)?.len(), files.len());
-    let counts = |r: &credstore::ingest::IngestReport| {
+    let counts = |r: &IngestReport| {
         (
             r.files,
             r.lines,
@@ -261,12 +269,6 @@ fn odd_files_report_in_a_bulk_load_as_one_file_after_another() -> TestResult {
     };
     assert_eq!(counts(&bulk), counts(&sequential));
     assert!(sequential.accepted > 2 * chunk as u64, "{sequential:?}");
-    let rejects = |r: &credstore::ingest::IngestReport| -> BTreeSet<(String, u64, String)> {
-        r.rejects
-            .iter()
-            .map(|x| (x.file.clone(), x.line, x.kind.to_string()))
-            .collect()
-    };
     assert_eq!(rejects(&bulk), rejects(&sequential));
     let files_rejected: BTreeSet<String> = rejects(&bulk).into_iter().map(|r| r.0).collect();
     assert_eq!(
