@@ -352,8 +352,57 @@ fn get(lookup: &mut Statement<'_>, code: &SubjectCode) -> Result<Option<SubjectR
     Ok(subject.map(|subject| SubjectRecords { subject, records }))
 }
 
+/// The rows of a code's lookup with nothing decoded: the bytes of its subject's name and of its
+/// records' values, summed (what the batch reads before it builds any answer).
+fn fetch(lookup: &mut Statement<'_>, code: &SubjectCode) -> Result<usize> {
+    let mut rows = lookup.query([code.as_str()])?;
+    let mut bytes = 0;
+    while let Some(row) = rows.next()? {
+        bytes += row.get_ref(1)?.as_bytes()?.len();
+        if let ValueRef::Blob(value) = row.get_ref(4)? {
+            bytes += value.len();
+        }
+    }
+    Ok(bytes)
+}
+
+/// A code's record values, copied out undecoded (for the decoding-only measurement).
+fn values(lookup: &mut Statement<'_>, code: &SubjectCode) -> Result<Vec<Vec<u8>>> {
+    let mut rows = lookup.query([code.as_str()])?;
+    let mut out = Vec::new();
+    while let Some(row) = rows.next()? {
+        if let ValueRef::Blob(value) = row.get_ref(4)? {
+            out.push(value.to_vec());
+        }
+    }
+    Ok(out)
+}
+
+/// Runs `f` on each code of `chunk` in one read transaction of this thread's connection (in WAL
+/// mode each transaction takes and releases a read lock in the shared-memory index), with the
+/// lookup statement prepared once.
+// NOTE: not `prepare_cached`: rusqlite clears a cached statement's bindings when it is returned,
+// and SQLite expires a statement whose plan may depend on a bound value (here because the tables
+// have partial indexes), so every reuse was a full re-prepare (a third of the lookup time in a
+// profile).
+fn in_read<T>(
+    conns: &[Mutex<Connection>],
+    chunk: &[SubjectCode],
+    f: impl Fn(&mut Statement<'_>, &SubjectCode) -> Result<T>,
+) -> Result<Vec<T>> {
+    let slot = rayon::current_thread_index().unwrap_or(0) % conns.len();
+    let conn = conns[slot].lock().unwrap_or_else(|p| p.into_inner());
+    let mut lookup = conn.prepare(LOOKUP)?;
+    conn.execute_batch("BEGIN")?;
+    let out = chunk.iter().map(|c| f(&mut lookup, c)).collect();
+    conn.execute_batch("COMMIT")?;
+    out
+}
+
 /// The lookup batch: one answer pass (saved for the parent), then the timed runs, each on a
-/// rayon pool of 2 threads with one read connection per thread.
+/// rayon pool of 2 threads with one read connection per thread, in chunks of 64 codes. Then
+/// where the time goes: the same reads with nothing decoded, and the batch's records (without
+/// their subjects' headers) decoded from memory with no database at all.
 fn lookups(path: &Path, w: &Workload, dir: &Path, result: &mut EngineResult) -> Result<()> {
     let codes = crate::credstore_engine::parse_codes(&w.lookup_codes)?;
     let pool = measure::pool(2)?;
@@ -369,52 +418,66 @@ fn lookups(path: &Path, w: &Workload, dir: &Path, result: &mut EngineResult) -> 
             Ok(Mutex::new(conn))
         })
         .collect::<Result<Vec<_>>>()?;
-    // Per chunk of 64 codes, one read transaction (in WAL mode each transaction takes and
-    // releases a read lock in the shared-memory index) and one prepared statement.
-    // NOTE: not `prepare_cached`: rusqlite clears a cached statement's bindings when it is
-    // returned, and SQLite expires a statement whose plan may depend on a bound value (here
-    // because the tables have partial indexes), so every reuse was a full re-prepare (a third
-    // of the lookup time in a profile).
-    let read_chunk = |chunk: &[SubjectCode]| -> Result<Vec<Option<SubjectRecords>>> {
-        let slot = rayon::current_thread_index().unwrap_or(0) % conns.len();
-        let conn = conns[slot].lock().unwrap_or_else(|p| p.into_inner());
-        let mut lookup = conn.prepare(LOOKUP)?;
-        conn.execute_batch("BEGIN")?;
-        let out = chunk.iter().map(|c| get(&mut lookup, c)).collect();
-        conn.execute_batch("COMMIT")?;
-        out
-    };
+    let conns = conns.as_slice();
     let answers: Vec<Option<SubjectRecords>> = pool
         .install(|| {
             codes
                 .par_chunks(64)
-                .map(read_chunk)
+                .map(|chunk| in_read(conns, chunk, get))
                 .collect::<Result<Vec<_>>>()
         })?
         .into_iter()
         .flatten()
         .collect();
     measure::note_lookups(result, &w.lookup_codes, answers, dir, "sqlite")?;
-    for _ in 0..w.runs {
-        let (n, secs) = measure::timed(|| {
+    let timed_runs = |count: &(dyn Fn(&[SubjectCode]) -> Result<u64> + Sync)| {
+        measure::timed_runs(w.runs, || {
             pool.install(|| {
                 codes
                     .par_chunks(64)
-                    .map(|chunk| {
-                        let found = read_chunk(chunk)?;
-                        Ok::<_, anyhow::Error>(
-                            found.iter().flatten().map(|s| s.records.len()).sum(),
-                        )
-                    })
-                    .try_reduce(|| 0, |a: usize, b| Ok(a + b))
+                    .map(count)
+                    .try_reduce(|| 0, |a, b| Ok(a + b))
             })
-        });
-        anyhow::ensure!(
-            n? as u64 == result.lookup_records,
-            "a timed run read other records"
-        );
-        result.lookup_ms.push(secs * 1e3);
-    }
+        })
+    };
+    let (n, times) = timed_runs(&|chunk| {
+        let found = in_read(conns, chunk, get)?;
+        Ok(found.iter().flatten().map(|s| s.records.len() as u64).sum())
+    })?;
+    anyhow::ensure!(n == result.lookup_records, "a timed run read other records");
+    result.lookup_ms = times;
+    let (_, times) =
+        timed_runs(&|chunk| Ok(in_read(conns, chunk, fetch)?.iter().sum::<usize>() as u64))?;
+    result.lookup_fetch_ms = times;
+    let values: Vec<Vec<Vec<u8>>> = pool
+        .install(|| {
+            codes
+                .par_chunks(64)
+                .map(|chunk| in_read(conns, chunk, values))
+                .collect::<Result<Vec<_>>>()
+        })?
+        .into_iter()
+        .flatten()
+        .collect();
+    let (n, times) = measure::timed_runs(w.runs, || {
+        pool.install(|| {
+            values
+                .par_chunks(64)
+                .map(|chunk| {
+                    chunk.iter().flatten().try_fold(0u64, |n, v| {
+                        let record: Record = codec::decode(v, "records", b"")?;
+                        std::hint::black_box(record);
+                        Ok::<_, anyhow::Error>(n + 1)
+                    })
+                })
+                .try_reduce(|| 0, |a, b| Ok(a + b))
+        })
+    })?;
+    anyhow::ensure!(
+        n == result.lookup_records,
+        "the decoding runs decoded other records"
+    );
+    result.decode_only_ms = times;
     Ok(())
 }
 
