@@ -1,7 +1,8 @@
 //! The credstore phase: a bulk load (`Store::ingest_bulk`, what `credstore load` runs: store and
 //! search index, durable and searchable when it returns), the lookup batch through the plain
-//! reader (`Store::subject`) and through the agency path (`Store::bulk_query`), the searches
-//! (`Store::search`), and the retention sweep once the store has one ([`sweep`]).
+//! reader (`Store::subject`) and through the agency path (`Store::bulk_query`), the same batch
+//! with no record decoded (`Store::subject_header`), the searches (`Store::search`), and the
+//! retention sweep once the store has one ([`sweep`]).
 
 use crate::data;
 use crate::measure::{self, EngineResult, SearchResult, SweepResult};
@@ -73,9 +74,9 @@ pub fn parse_codes(codes: &[String]) -> Result<Vec<SubjectCode>> {
         .collect()
 }
 
-/// The plain reader on a rayon pool of 2 threads, in key order, in chunks of 64 codes: an answer
-/// pass (saved for the parent), then the timed runs; then the same batch with no record decoded
-/// (`Store::subject_header`: read, decompressed, only the header decoded).
+/// The plain reader on a rayon pool of 2 threads, in key order, in chunks of [`measure::CHUNK`]
+/// codes: an answer pass (saved for the parent), then the timed runs; then the same batch with
+/// no record decoded (`Store::subject_header`: read, decompressed, only the header decoded).
 fn lookups(
     store: &Store,
     codes: &[SubjectCode],
@@ -95,7 +96,7 @@ fn lookups(
         measure::timed_runs(w.runs, || {
             Ok(pool.install(|| {
                 codes
-                    .par_chunks(64)
+                    .par_chunks(measure::CHUNK)
                     .map(|chunk| {
                         chunk
                             .iter()
@@ -111,9 +112,9 @@ fn lookups(
     let (n, times) = timed_runs(&|c| Ok(u64::from(store.subject_header(c)?.is_some())))?;
     anyhow::ensure!(
         n == result.lookup_found,
-        "a header run found other subjects"
+        "a reads-only run found other subjects"
     );
-    result.lookup_fetch_ms = times;
+    result.reads_only_ms = times;
     Ok(())
 }
 
@@ -157,16 +158,10 @@ fn bulk_query(store: &Store, w: &Workload, result: &mut EngineResult) -> Result<
         }
         Ok(found)
     };
-    result.bulk_query_found = Some(run()?);
-    let mut times = Vec::with_capacity(w.runs);
-    for _ in 0..w.runs {
-        let (found, secs) = measure::timed(run);
-        anyhow::ensure!(
-            Some(found?) == result.bulk_query_found,
-            "a timed run found other codes"
-        );
-        times.push(secs * 1e3);
-    }
+    let found = run()?;
+    let (timed_found, times) = measure::timed_runs(w.runs, run)?;
+    anyhow::ensure!(timed_found == found, "a timed run found other codes");
+    result.bulk_query_found = Some(found);
     result.bulk_query_ms = Some(times);
     Ok(())
 }

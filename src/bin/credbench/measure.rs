@@ -23,14 +23,14 @@ pub struct EngineResult {
     pub disk_bytes: u64,
     /// Timed runs of the plain lookup batch (key order, 2 threads), in ms.
     pub lookup_ms: Vec<f64>,
-    /// Timed runs of the same batch with no record decoded, in ms: credstore
-    /// `Store::subject_header` (read, decompressed, only the subject's header decoded), SQLite
-    /// the same SELECT with the name's and the values' bytes touched.
-    pub lookup_fetch_ms: Vec<f64>,
-    /// Timed runs of decoding the batch's records from memory, with no store (SQLite's phase:
-    /// its values copied out first), on the same pool, in ms: the answer-building that both
-    /// engines do, whatever they read from.
-    pub decode_only_ms: Vec<f64>,
+    /// Timed runs of the same batch with no record decoded (reads only), in ms: credstore
+    /// `Store::subject_header` (the value read and decompressed, only the subject's header
+    /// decoded), SQLite the same statement with the subject built and the values' bytes touched.
+    pub reads_only_ms: Vec<f64>,
+    /// Timed runs of decoding the batch's records from memory, with no store, on the same pool,
+    /// in ms: SQLite's values copied out, then decoded as its lookups decode them. SQLite's
+    /// phase only (`None` for credstore).
+    pub decode_only_ms: Option<Vec<f64>>,
     /// Codes of the batch found.
     pub lookup_found: u64,
     /// Records read by one pass of the batch.
@@ -171,27 +171,28 @@ pub fn timed<T>(f: impl FnOnce() -> T) -> (T, f64) {
     (out, started.elapsed().as_secs_f64())
 }
 
-/// Runs `f` `runs` times; returns its last result (every run must agree: the caller checks) and
-/// each run's wall time in ms.
+/// Codes per chunk of a lookup batch's parallel work (and, for SQLite, per read transaction).
+pub const CHUNK: usize = 64;
+
+/// Runs `f` `runs` times (at least once); returns its result, checked to be the same in every
+/// run, and each run's wall time in ms.
 pub fn timed_runs<T>(runs: usize, mut f: impl FnMut() -> Result<T>) -> Result<(T, Vec<f64>)>
 where
     T: PartialEq + std::fmt::Debug,
 {
-    let mut last = None;
-    let mut times = Vec::with_capacity(runs);
-    for _ in 0..runs.max(1) {
+    let (first, secs) = timed(&mut f);
+    let first = first?;
+    let mut times = vec![secs * 1e3];
+    for _ in 1..runs {
         let (out, secs) = timed(&mut f);
         let out = out?;
-        if let Some(before) = &last {
-            anyhow::ensure!(
-                *before == out,
-                "two timed runs disagree: {before:?} and {out:?}"
-            );
-        }
-        last = Some(out);
+        anyhow::ensure!(
+            out == first,
+            "two timed runs disagree: {first:?} and {out:?}"
+        );
         times.push(secs * 1e3);
     }
-    Ok((last.expect("at least one run"), times))
+    Ok((first, times))
 }
 
 /// Peak resident memory of this process (VmHWM), in bytes.

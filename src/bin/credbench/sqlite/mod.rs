@@ -28,6 +28,8 @@
 //!
 //! [`CatalogItem::query_period_end`]: credstore::domain::catalog::CatalogItem::query_period_end
 
+mod lookup;
+
 use crate::data;
 use crate::measure::{self, EngineResult, SearchResult, SweepResult};
 use crate::workload::{item_index, Workload, LIMIT};
@@ -36,16 +38,13 @@ use credstore::codec;
 use credstore::domain::catalog::Catalog;
 use credstore::domain::code::SubjectCode;
 use credstore::domain::date::Date;
-use credstore::domain::record::{Record, Subject, SubjectRecords, Submission, Version};
+use credstore::domain::record::{Record, Submission, Version};
 use credstore::domain::SubjectKind;
 use credstore::ingest::runs::Sorter;
-use rayon::prelude::*;
-use rusqlite::types::ValueRef;
-use rusqlite::{params, Connection, OpenFlags, OptionalExtension, Statement};
+use rusqlite::{params, Connection, OptionalExtension, Statement};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
-use std::sync::Mutex;
 
 const SCHEMA: &str = "
 CREATE TABLE subjects(
@@ -91,11 +90,6 @@ ON CONFLICT(code) DO UPDATE SET
               FROM json_each(subjects.former) WHERE value <> excluded.name)
 WHERE subjects.name <> excluded.name";
 
-const LOOKUP: &str = "
-SELECT s.kind, s.name, s.former, s.first_collected_on, r.value
-FROM subjects AS s LEFT JOIN records AS r ON r.code = s.code
-WHERE s.code = ?1";
-
 /// Opens (or creates) the database with the baseline's settings.
 pub fn open(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path).with_context(|| format!("opening {}", path.display()))?;
@@ -124,7 +118,7 @@ pub fn run(w: &Workload, work: &Path) -> Result<EngineResult> {
         disk_bytes,
         ..EngineResult::default()
     };
-    lookups(&path, w, work, &mut result)?;
+    lookup::run(&path, w, work, &mut result)?;
     for class in &w.classes {
         result.searches.push(search_class(&conn, &class.queries)?);
     }
@@ -322,163 +316,6 @@ fn due(content: &credstore::domain::record::RecordContent) -> (Option<u16>, Opti
         .get(&content.item)
         .and_then(|i| i.query_period_end(content.occurred_on, content.ended_on));
     (item_index(catalog, &content.item), end.map(Date::to_days))
-}
-
-/// A subject and its records, decoded into the types credstore returns (`lookup`: [`LOOKUP`]
-/// prepared).
-fn get(lookup: &mut Statement<'_>, code: &SubjectCode) -> Result<Option<SubjectRecords>> {
-    let mut rows = lookup.query([code.as_str()])?;
-    let mut subject: Option<Subject> = None;
-    let mut records = Vec::new();
-    while let Some(row) = rows.next()? {
-        if subject.is_none() {
-            let first: i32 = row.get(3)?;
-            subject = Some(Subject {
-                code: *code,
-                kind: match row.get::<_, i64>(0)? {
-                    0 => SubjectKind::NaturalPerson,
-                    _ => SubjectKind::Organization,
-                },
-                name: row.get(1)?,
-                former_names: serde_json::from_str(row.get_ref(2)?.as_str()?)?,
-                subject_id: 0,
-                first_collected_on: Date::from_days(first).context("a stored day number")?,
-            });
-        }
-        if let ValueRef::Blob(bytes) = row.get_ref(4)? {
-            records.push(codec::decode(bytes, "records", code.as_bytes())?);
-        }
-    }
-    Ok(subject.map(|subject| SubjectRecords { subject, records }))
-}
-
-/// The rows of a code's lookup with nothing decoded: the bytes of its subject's name and of its
-/// records' values, summed (what the batch reads before it builds any answer).
-fn fetch(lookup: &mut Statement<'_>, code: &SubjectCode) -> Result<usize> {
-    let mut rows = lookup.query([code.as_str()])?;
-    let mut bytes = 0;
-    while let Some(row) = rows.next()? {
-        bytes += row.get_ref(1)?.as_bytes()?.len();
-        if let ValueRef::Blob(value) = row.get_ref(4)? {
-            bytes += value.len();
-        }
-    }
-    Ok(bytes)
-}
-
-/// A code's record values, copied out undecoded (for the decoding-only measurement).
-fn values(lookup: &mut Statement<'_>, code: &SubjectCode) -> Result<Vec<Vec<u8>>> {
-    let mut rows = lookup.query([code.as_str()])?;
-    let mut out = Vec::new();
-    while let Some(row) = rows.next()? {
-        if let ValueRef::Blob(value) = row.get_ref(4)? {
-            out.push(value.to_vec());
-        }
-    }
-    Ok(out)
-}
-
-/// Runs `f` on each code of `chunk` in one read transaction of this thread's connection (in WAL
-/// mode each transaction takes and releases a read lock in the shared-memory index), with the
-/// lookup statement prepared once.
-// NOTE: not `prepare_cached`: rusqlite clears a cached statement's bindings when it is returned,
-// and SQLite expires a statement whose plan may depend on a bound value (here because the tables
-// have partial indexes), so every reuse was a full re-prepare (a third of the lookup time in a
-// profile).
-fn in_read<T>(
-    conns: &[Mutex<Connection>],
-    chunk: &[SubjectCode],
-    f: impl Fn(&mut Statement<'_>, &SubjectCode) -> Result<T>,
-) -> Result<Vec<T>> {
-    let slot = rayon::current_thread_index().unwrap_or(0) % conns.len();
-    let conn = conns[slot].lock().unwrap_or_else(|p| p.into_inner());
-    let mut lookup = conn.prepare(LOOKUP)?;
-    conn.execute_batch("BEGIN")?;
-    let out = chunk.iter().map(|c| f(&mut lookup, c)).collect();
-    conn.execute_batch("COMMIT")?;
-    out
-}
-
-/// The lookup batch: one answer pass (saved for the parent), then the timed runs, each on a
-/// rayon pool of 2 threads with one read connection per thread, in chunks of 64 codes. Then
-/// where the time goes: the same reads with nothing decoded, and the batch's records (without
-/// their subjects' headers) decoded from memory with no database at all.
-fn lookups(path: &Path, w: &Workload, dir: &Path, result: &mut EngineResult) -> Result<()> {
-    let codes = crate::credstore_engine::parse_codes(&w.lookup_codes)?;
-    let pool = measure::pool(2)?;
-    let conns = (0..2)
-        .map(|_| {
-            // rusqlite's own default flags (no per-connection mutex: each connection is used
-            // by one thread at a time), read-only.
-            let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX
-                | OpenFlags::SQLITE_OPEN_URI;
-            let conn = Connection::open_with_flags(path, flags)?;
-            conn.execute_batch("PRAGMA cache_size = -262144;")?;
-            Ok(Mutex::new(conn))
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let conns = conns.as_slice();
-    let answers: Vec<Option<SubjectRecords>> = pool
-        .install(|| {
-            codes
-                .par_chunks(64)
-                .map(|chunk| in_read(conns, chunk, get))
-                .collect::<Result<Vec<_>>>()
-        })?
-        .into_iter()
-        .flatten()
-        .collect();
-    measure::note_lookups(result, &w.lookup_codes, answers, dir, "sqlite")?;
-    let timed_runs = |count: &(dyn Fn(&[SubjectCode]) -> Result<u64> + Sync)| {
-        measure::timed_runs(w.runs, || {
-            pool.install(|| {
-                codes
-                    .par_chunks(64)
-                    .map(count)
-                    .try_reduce(|| 0, |a, b| Ok(a + b))
-            })
-        })
-    };
-    let (n, times) = timed_runs(&|chunk| {
-        let found = in_read(conns, chunk, get)?;
-        Ok(found.iter().flatten().map(|s| s.records.len() as u64).sum())
-    })?;
-    anyhow::ensure!(n == result.lookup_records, "a timed run read other records");
-    result.lookup_ms = times;
-    let (_, times) =
-        timed_runs(&|chunk| Ok(in_read(conns, chunk, fetch)?.iter().sum::<usize>() as u64))?;
-    result.lookup_fetch_ms = times;
-    let values: Vec<Vec<Vec<u8>>> = pool
-        .install(|| {
-            codes
-                .par_chunks(64)
-                .map(|chunk| in_read(conns, chunk, values))
-                .collect::<Result<Vec<_>>>()
-        })?
-        .into_iter()
-        .flatten()
-        .collect();
-    let (n, times) = measure::timed_runs(w.runs, || {
-        pool.install(|| {
-            values
-                .par_chunks(64)
-                .map(|chunk| {
-                    chunk.iter().flatten().try_fold(0u64, |n, v| {
-                        let record: Record = codec::decode(v, "records", b"")?;
-                        std::hint::black_box(record);
-                        Ok::<_, anyhow::Error>(n + 1)
-                    })
-                })
-                .try_reduce(|| 0, |a, b| Ok(a + b))
-        })
-    })?;
-    anyhow::ensure!(
-        n == result.lookup_records,
-        "the decoding runs decoded other records"
-    );
-    result.decode_only_ms = times;
-    Ok(())
 }
 
 /// One class's queries: an answer pass (also the warm-up), then the timed pass.
