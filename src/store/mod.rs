@@ -95,8 +95,9 @@ pub struct Store {
     archived: RwLock<Arc<retention::ArchivedSet>>,
 }
 
-/// The name of the one sled tree holding every keyspace.
-const TREE: &str = "credstore";
+/// The name of the one sled tree holding every keyspace (in the `sled` directory of a store;
+/// for tools that read a closed store's sled database directly, as the `lookup_parts` bench).
+pub const TREE: &str = "credstore";
 
 impl Store {
     /// Opens (or creates) the store in directory `path` with default options.
