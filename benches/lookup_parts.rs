@@ -22,6 +22,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use credstore::domain::code::{gen, SubjectCode};
 use credstore::domain::date::Date;
+use credstore::domain::record::{Record, Subject};
 use credstore::generate::rng::Rng;
 use credstore::store::{dictionaries::Dictionaries, keys, subjects, StoreOptions};
 use credstore::{codec, Store};
@@ -101,6 +102,18 @@ fn main() {
         get(c).map_or(0, |v| v.len())
     });
     // Decompressed into a fresh buffer per value, as `Store::subject` does.
+    let plain_value = |value: &[u8], c: &SubjectCode| -> Vec<u8> {
+        let mut buf = Vec::new();
+        codec::plain_into(
+            value,
+            |id| dicts.get(id),
+            &mut buf,
+            "subjects",
+            &keys::subject(c),
+        )
+        .expect("decompress")
+        .to_vec()
+    };
     let plain = |c: &SubjectCode, f: &dyn Fn(&[u8], &[u8]) -> usize| -> usize {
         let key = keys::subject(c);
         let Some(value) = get(c) else { return 0 };
@@ -145,6 +158,41 @@ fn main() {
                     .into_records()
                     .len()
             })
+        },
+    );
+    // The same values decompressed once, beforehand: decoding alone, as credbench's
+    // decoding-only figure decodes SQLite's values.
+    let plains: std::collections::HashMap<SubjectCode, Vec<u8>> = codes
+        .iter()
+        .filter_map(|c| Some((*c, plain_value(&get(c)?, c))))
+        .collect();
+    time(
+        "from memory: serde-decoded as Store::subject does (records)",
+        &|c| {
+            plains.get(c).map_or(0, |p| {
+                let key = keys::subject(c);
+                let [header, basic, dishonesty, other] =
+                    codec::unframe::<4>(p, "subjects", &key).expect("frame");
+                let subject: Subject =
+                    codec::decode_body(header, "subjects", &key).expect("header");
+                std::hint::black_box(subject);
+                [basic, dishonesty, other]
+                    .into_iter()
+                    .map(|column| {
+                        let records: Vec<Record> =
+                            codec::decode_body(column, "subjects", &key).expect("column");
+                        records.len()
+                    })
+                    .sum()
+            })
+        },
+    );
+    time(
+        "from memory: views copied out into Records (records)",
+        &|c| {
+            plains
+                .get(c)
+                .map_or(0, |p| views(&keys::subject(c), p, true))
         },
     );
 }

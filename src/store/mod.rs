@@ -175,12 +175,8 @@ impl Store {
 
     /// A subject and all its records (every version), or `None` if the store has none.
     pub fn subject(&self, code: &SubjectCode) -> Result<Option<SubjectRecords>> {
-        Ok(
-            subjects::get(&self.tree, &self.dicts, code)?.map(|entry| SubjectRecords {
-                subject: entry.subject.clone(),
-                records: entry.into_records(),
-            }),
-        )
+        Ok(subjects::get(&self.tree, &self.dicts, code)?
+            .map(subjects::SubjectEntry::into_subject_records))
     }
 
     /// A subject's header (name, kind, ids) without decoding its records.
