@@ -88,13 +88,12 @@ pub fn get_header(
     dicts: &Dictionaries,
     code: &SubjectCode,
 ) -> Result<Option<Subject>> {
-    let key = keys::subject(code);
-    let Some(value) = tree.get(key)? else {
-        return Ok(None);
-    };
-    let value = codec::plain(&value, |id| dicts.get(id), "subjects", &key)?;
-    let [header, ..] = codec::unframe::<4>(&value, "subjects", &key)?;
-    codec::decode_body(header, "subjects", &key).map(Some)
+    read_plain(tree, dicts, code, |key, plain| {
+        let [header, ..] = codec::unframe::<4>(plain, "subjects", key)?;
+        let subject = decode_header(header, key)?;
+        check_owner(key, &subject)?;
+        Ok(subject)
+    })
 }
 
 /// Every subject's header, in code order, handed to `f` in batches of up to `batch`: one scan of
@@ -588,6 +587,20 @@ pub fn read_views<R>(
     code: &SubjectCode,
     f: impl FnOnce(Subject, &[RecordView<'_>]) -> Result<R>,
 ) -> Result<Option<R>> {
+    read_plain(tree, dicts, code, |key, plain| {
+        let (header, records) = decode_views(key, plain)?;
+        f(header, &records)
+    })
+}
+
+/// Reads one subject's value and hands `f` its key and plain bytes, decompressed into a buffer
+/// kept per thread.
+fn read_plain<R>(
+    tree: &sled::Tree,
+    dicts: &Dictionaries,
+    code: &SubjectCode,
+    f: impl FnOnce(&[u8], &[u8]) -> Result<R>,
+) -> Result<Option<R>> {
     /// A buffer larger than this is not kept for the next read.
     const KEEP: usize = 1 << 20;
     thread_local! {
@@ -599,10 +612,7 @@ pub fn read_views<R>(
     };
     // NOTE: taken out of the thread-local and put back after, so a nested read gets its own.
     let mut buf = BUF.take();
-    let out = plain_cached(&value, dicts, &mut buf, &key).and_then(|plain| {
-        let (header, records) = decode_views(&key, plain)?;
-        f(header, &records)
-    });
+    let out = plain_cached(&value, dicts, &mut buf, &key).and_then(|plain| f(&key, plain));
     if buf.capacity() <= KEEP {
         BUF.set(buf);
     }
