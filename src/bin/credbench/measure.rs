@@ -53,7 +53,7 @@ pub struct EngineResult {
 /// One search class's latencies and answers.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct SearchResult {
-    /// Per query, in µs (the timed pass).
+    /// Per query, in µs: its median over the timed passes ([`search_latencies`]).
     pub latencies_us: Vec<f64>,
     /// Per query, the codes of the hits that mean "matches" (see the engines' modules).
     pub answers: Vec<Vec<String>>,
@@ -193,6 +193,35 @@ where
         times.push(secs * 1e3);
     }
     Ok((first, times))
+}
+
+/// Timed passes over a search class's queries; each query's latency is its median over them.
+pub const SEARCH_PASSES: usize = 3;
+
+/// Per query, in order, its median latency in µs over [`SEARCH_PASSES`] timed passes over all of
+/// `queries` (after the caller's answer pass, the warm-up): a stall of this shared machine
+/// during one pass moves one of a query's figures, not its median, and a query slow in every
+/// pass stays slow.
+pub fn search_latencies<T>(
+    queries: &[String],
+    mut search: impl FnMut(&str) -> Result<T>,
+) -> Result<Vec<f64>> {
+    let mut passes = Vec::with_capacity(SEARCH_PASSES);
+    for _ in 0..SEARCH_PASSES {
+        let mut pass = Vec::with_capacity(queries.len());
+        for q in queries {
+            let (hits, secs) = timed(|| search(q));
+            std::hint::black_box(hits?);
+            pass.push(secs * 1e6);
+        }
+        passes.push(pass);
+    }
+    Ok((0..queries.len())
+        .map(|i| {
+            let figures: Vec<f64> = passes.iter().map(|p: &Vec<f64>| p[i]).collect();
+            quantile(&figures, 0.5)
+        })
+        .collect())
 }
 
 /// Peak resident memory of this process (VmHWM), in bytes.

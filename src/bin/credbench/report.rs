@@ -78,12 +78,13 @@ pub fn print(
     )?;
     writeln!(
         out,
-        "lookups: {} codes ({} found, {} records), key order, 2 threads, median of {} runs; searches: {} queries per class, limit 20, one thread",
+        "lookups: {} codes ({} found, {} records), key order, 2 threads, median of {} runs; searches: {} queries per class, limit 20, one thread, each query's median of {} timed passes",
         w.lookup_codes.len(),
         cs.lookup_found,
         cs.lookup_records,
         config.runs,
-        config.queries
+        config.queries,
+        crate::measure::SEARCH_PASSES
     )?;
     writeln!(
         out,

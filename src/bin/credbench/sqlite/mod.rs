@@ -318,22 +318,19 @@ fn due(content: &credstore::domain::record::RecordContent) -> (Option<u16>, Opti
     (item_index(catalog, &content.item), end.map(Date::to_days))
 }
 
-/// One class's queries: an answer pass (also the warm-up), then the timed pass.
+/// One class's queries: an answer pass (also the warm-up), then the timed passes
+/// ([`measure::search_latencies`]).
 fn search_class(conn: &Connection, queries: &[String]) -> Result<SearchResult> {
     let mut searcher = Searcher::new(conn)?;
     let mut out = SearchResult::default();
     for q in queries {
         out.answers.push(searcher.search(q, LIMIT)?);
     }
-    for q in queries {
-        let (hits, secs) = measure::timed(|| searcher.search(q, LIMIT));
-        std::hint::black_box(hits?);
-        out.latencies_us.push(secs * 1e6);
-    }
+    out.latencies_us = measure::search_latencies(queries, |q| searcher.search(q, LIMIT))?;
     Ok(out)
 }
 
-/// The search statements, prepared once (see the NOTE in [`lookups`] on `prepare_cached`).
+/// The search statements, prepared once (see the NOTE on `prepare_cached` in `lookup::in_read`).
 pub struct Searcher<'c> {
     exact: Statement<'c>,
     prefix: Statement<'c>,
