@@ -1,19 +1,23 @@
-//! Where credstore's lookup of 10,000 codes spends its time, part by part (credbench's batch:
-//! 9,000 stored codes drawn at random, 1,000 valid codes not stored, in key order, on a rayon
-//! pool of 2 threads in chunks of 64; median of 7 runs after a warm-up run).
+//! Where credstore's lookup of 10,000 codes spends its time, part by part, on a batch shaped
+//! like credbench's (9,000 stored codes drawn at random, 1,000 valid codes not stored, in key
+//! order; its own draw), on a rayon pool of 2 threads in chunks of 64; median of 7 runs after a
+//! warm-up run.
 //!
 //! `cargo bench --bench lookup_parts -- --subjects 1000000` (default 100,000). Copies the
 //! benches' clean cached store (bulk-loaded once under `target/bench-data/`) to a scratch
 //! directory, then times, on the copy:
-//! 1. `Store::subject` (what credbench's plain lookup calls), and `Store::subject_header`
-//!    (credbench's "reads only");
-//! 2. with the store closed, the same reads on its sled tree directly: `Tree::get` alone; then
-//!    decompressed (`codec::plain_into`); then the three record columns decoded as borrowed
-//!    views (`subjects::decode_column`); then those views copied out into `Record`s; and the
-//!    whole value decoded with serde as `Store::subject` does (`subjects::decode`).
+//! 1. through the open store: `Store::subject` (what credbench's plain lookup calls) and
+//!    `Store::subject_header` (credbench's "reads only");
+//! 2. with the store closed, on its sled tree directly, a chain in which each row includes the
+//!    ones before it: `Tree::get` alone; then each value decompressed into a fresh buffer
+//!    (`codec::plain_into`); then the three record columns decoded as borrowed views
+//!    (`subjects::decode_column`); then those views copied out into `Record`s; and beside the
+//!    chain, `get` then `subjects::decode` (`Store::subject`'s decoding);
+//! 3. from memory, no store (the values read and decompressed beforehand): the plain values
+//!    decoded by `subjects::decode` (header, checks, views copied out: what `Store::subject`
+//!    does since `c68ce88`), and with serde (what it did before).
 //!
-//! Each step includes the ones before it; the differences are the parts. `--cache-mib N` sets
-//! sled's cache for both (default 256, the store's default).
+//! `--cache-mib N` sets sled's cache for both (default 256, the store's default).
 
 mod common;
 
@@ -77,7 +81,7 @@ fn main() {
             })
             .collect();
         times.sort_by(f64::total_cmp);
-        println!("{label:<64} {:>7.1} ms  ({n})", times[RUNS / 2]);
+        println!("{label:<52} {:>7.1} ms  ({n})", times[RUNS / 2]);
     };
     time("Store::subject (records counted)", &|c| {
         store
@@ -93,6 +97,7 @@ fn main() {
     let db = sled::Config::new()
         .path(dir.join("sled"))
         .cache_capacity(cache)
+        .flush_every_ms(None)
         .open()
         .expect("open sled");
     let tree = db.open_tree(credstore::store::TREE).expect("tree");
@@ -101,7 +106,7 @@ fn main() {
     time("sled Tree::get (value bytes)", &|c| {
         get(c).map_or(0, |v| v.len())
     });
-    // Decompressed into a fresh buffer per value, as `Store::subject` does.
+    // Decompressed into a fresh buffer per value (`Store::subject` reuses one per thread).
     let plain_value = |value: &[u8], c: &SubjectCode| -> Vec<u8> {
         let mut buf = Vec::new();
         codec::plain_into(
@@ -149,55 +154,48 @@ fn main() {
     time("+ views copied out into Records (records)", &|c| {
         plain(c, &|k, p| views(k, p, true))
     });
-    time(
-        "get, then serde-decoded as Store::subject does (records)",
-        &|c| {
-            get(c).map_or(0, |v| {
-                subjects::decode(&keys::subject(c), &v, &dicts)
-                    .expect("decode")
-                    .into_records()
-                    .len()
-            })
-        },
-    );
+    let decoded = |c: &SubjectCode, value: &[u8]| -> usize {
+        subjects::decode(&keys::subject(c), value, &dicts)
+            .expect("decode")
+            .into_records()
+            .len()
+    };
+    time("get, then subjects::decode (records)", &|c| {
+        get(c).map_or(0, |v| decoded(c, &v))
+    });
     // The same values decompressed once, beforehand: decoding alone, as credbench's
     // decoding-only figure decodes SQLite's values.
     let plains: std::collections::HashMap<SubjectCode, Vec<u8>> = codes
         .iter()
         .filter_map(|c| Some((*c, plain_value(&get(c)?, c))))
         .collect();
-    time(
-        "from memory: serde-decoded as Store::subject does (records)",
-        &|c| {
-            plains.get(c).map_or(0, |p| {
-                let key = keys::subject(c);
-                let [header, basic, dishonesty, other] =
-                    codec::unframe::<4>(p, "subjects", &key).expect("frame");
-                let subject: Subject =
-                    codec::decode_body(header, "subjects", &key).expect("header");
-                std::hint::black_box(subject);
-                [basic, dishonesty, other]
-                    .into_iter()
-                    .map(|column| {
-                        let records: Vec<Record> =
-                            codec::decode_body(column, "subjects", &key).expect("column");
-                        records.len()
-                    })
-                    .sum()
-            })
-        },
-    );
-    time(
-        "from memory: views copied out into Records (records)",
-        &|c| {
-            plains
-                .get(c)
-                .map_or(0, |p| views(&keys::subject(c), p, true))
-        },
-    );
+    time("from memory: subjects::decode (records)", &|c| {
+        plains.get(c).map_or(0, |p| decoded(c, p))
+    });
+    time("from memory: serde, as before c68ce88 (records)", &|c| {
+        plains.get(c).map_or(0, |p| serde_decoded(c, p))
+    });
 }
 
-/// credbench's batch shape: 9,000 stored codes drawn at random (with replacement) and 1,000
+/// A plain subject value decoded with serde: the header, then each column as a `Vec<Record>`
+/// (`Store::subject`'s decoding before `c68ce88`). The records counted.
+fn serde_decoded(code: &SubjectCode, plain: &[u8]) -> usize {
+    let key = keys::subject(code);
+    let [header, basic, dishonesty, other] =
+        codec::unframe::<4>(plain, "subjects", &key).expect("frame");
+    let subject: Subject = codec::decode_body(header, "subjects", &key).expect("header");
+    std::hint::black_box(subject);
+    [basic, dishonesty, other]
+        .into_iter()
+        .map(|column| {
+            let records: Vec<Record> =
+                codec::decode_body(column, "subjects", &key).expect("column");
+            records.len()
+        })
+        .sum()
+}
+
+/// A batch shaped like credbench's: 9,000 stored codes drawn at random (with replacement) and 1,000
 /// valid codes the store does not hold, in key order.
 fn batch(store: &Store, subjects: u64) -> Vec<SubjectCode> {
     let stored: Vec<SubjectCode> = store

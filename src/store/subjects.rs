@@ -77,8 +77,9 @@ pub fn get(
     dicts: &Dictionaries,
     code: &SubjectCode,
 ) -> Result<Option<SubjectEntry>> {
-    read_views(tree, dicts, code, |subject, views| {
-        entry_of(&keys::subject(code), subject, views)
+    read_plain(tree, dicts, code, |key, plain| {
+        let (subject, views) = decode_views(key, plain)?;
+        entry_of(key, subject, &views)
     })
 }
 
@@ -90,10 +91,15 @@ pub fn get_header(
 ) -> Result<Option<Subject>> {
     read_plain(tree, dicts, code, |key, plain| {
         let [header, ..] = codec::unframe::<4>(plain, "subjects", key)?;
-        let subject = decode_header(header, key)?;
-        check_owner(key, &subject)?;
-        Ok(subject)
+        header_of(key, header)
     })
+}
+
+/// A subject value's header section, decoded and checked to be the key's subject.
+fn header_of(key: &[u8], header: &[u8]) -> Result<Subject> {
+    let subject = decode_header(header, key)?;
+    check_owner(key, &subject)?;
+    Ok(subject)
 }
 
 /// Every subject's header, in code order, handed to `f` in batches of up to `batch`: one scan of
@@ -110,7 +116,7 @@ pub fn header_batches(
             .map(|(key, value)| {
                 let value = codec::plain(value, |id| dicts.get(id), "subjects", key)?;
                 let [header, ..] = codec::unframe::<4>(&value, "subjects", key)?;
-                codec::decode_body(header, "subjects", key)
+                header_of(key, header)
             })
             .collect()
     };
@@ -150,9 +156,9 @@ pub fn encode_plain(entry: &SubjectEntry) -> Vec<u8> {
 /// Decodes a stored subject value (compressed or not) into its header and owned columns, and
 /// checks the invariants (every record has a version and its column's category; the header's
 /// code is the key's).
-// NOTE: through the hand-written views and then copied out, not serde's `Vec<Record>`: the
-// `lookup_parts` bench measured serde's decoding of the columns 15.8-19.0 ms for a 10,000-code
-// batch against 12.3-14.7 ms this way (BENCHMARKS.md, "Where the lookup time goes").
+// NOTE: through the hand-written views and then copied out, not serde's `Vec<Record>`: faster
+// by ~10% on a 10,000-code lookup (BENCHMARKS.md, "Where the lookup time goes", the
+// `lookup_parts` bench's two "from memory" rows).
 pub fn decode(key: &[u8], value: &[u8], dicts: &Dictionaries) -> Result<SubjectEntry> {
     let plain = codec::plain(value, |id| dicts.get(id), "subjects", key)?;
     let (subject, views) = decode_views(key, &plain)?;
@@ -623,8 +629,7 @@ fn read_plain<R>(
 /// checks the invariants [`decode`] checks.
 fn decode_views<'a>(key: &[u8], plain: &'a [u8]) -> Result<(Subject, Vec<RecordView<'a>>)> {
     let [header, basic, dishonesty, other] = codec::unframe::<4>(plain, "subjects", key)?;
-    let subject = decode_header(header, key)?;
-    check_owner(key, &subject)?;
+    let subject = header_of(key, header)?;
     let mut all: Vec<RecordView<'a>> = Vec::with_capacity(8);
     for (column, category) in [basic, dishonesty, other].into_iter().zip(Category::ALL) {
         let from = all.len();
@@ -777,17 +782,17 @@ mod tests {
             .is_empty());
     }
 
-    /// `decode` (the owned read of `Store::subject` and the writer) gives back what was
-    /// encoded, every column in place; a record whose text is not UTF-8 is a typed error that
-    /// names the record, and a value under another subject's key is refused.
-    #[test]
-    fn owned_decode_round_trips_and_names_a_damaged_record() {
-        let code = SubjectCode::parse("91310115MA1K3BTP2B", Date::parse("2026-11-27").unwrap())
+    fn code(text: &str) -> SubjectCode {
+        SubjectCode::parse(text, Date::parse("2026-11-27").unwrap())
             .unwrap()
-            .code;
+            .code
+    }
+
+    /// A subject of the code's kind with three records: one basic, two other.
+    fn entry(code: SubjectCode) -> SubjectEntry {
         let mut entry = SubjectEntry::new(Subject {
             code,
-            kind: SubjectKind::Organization,
+            kind: code.kind(),
             name: "上海视图有限公司".into(),
             former_names: vec!["旧名".into()],
             subject_id: 7,
@@ -803,33 +808,92 @@ mod tests {
             r.category = category;
             entry.column_mut(category).push(r);
         }
+        entry
+    }
+
+    /// `decode` (the owned read of `Store::subject` and the writer) gives back what was
+    /// encoded, every column in place; a record whose text is not UTF-8 is a typed error that
+    /// names the record and not the subject's code; a value under another subject's key is
+    /// refused.
+    #[test]
+    fn owned_decode_round_trips_and_names_a_damaged_record() {
+        // A person's code: an organisation's is public and shown whole.
+        let code = code("310109199001011235");
+        let entry = entry(code);
         let key = keys::subject(&code);
         let dicts = Dictionaries::default();
         let plain = encode_plain(&entry);
         assert_eq!(decode(&key, &plain, &dicts).unwrap(), entry);
-        assert_eq!(entry.clone().into_subject_records().records.len(), 3);
+        assert_eq!(
+            entry.clone().into_subject_records(),
+            crate::domain::record::SubjectRecords {
+                subject: entry.subject.clone(),
+                records: entry.clone().into_records(),
+            }
+        );
 
         let at = plain.windows(7).position(|w| w == b"SAMR-SH").unwrap();
         let mut bad = plain.clone();
         bad[at] = 0xff;
         match decode(&key, &bad, &dicts) {
-            Err(Error::Corrupt { reason, .. }) => {
+            Err(e @ Error::Corrupt { .. }) => {
+                let text = e.to_string();
                 assert!(
-                    reason.contains("record 1") && reason.contains("UTF-8"),
-                    "{reason}"
-                )
+                    text.contains("record 1") && text.contains("UTF-8"),
+                    "{text}"
+                );
+                assert!(!text.contains(code.as_str()), "the code is masked: {text}");
+                assert!(text.contains(&code.masked()), "{text}");
             }
             other => panic!("expected a corrupt-value error, got {other:?}"),
         }
-        let other = keys::subject(
-            &SubjectCode::parse("310109199001011235", Date::parse("2026-11-27").unwrap())
-                .unwrap()
-                .code,
+        let other = keys::subject(&self::code("91310115MA1K3BTP2B"));
+        match decode(&other, &plain, &dicts) {
+            Err(Error::Corrupt { reason, .. }) => {
+                assert!(reason.contains("another subject's"), "{reason}")
+            }
+            found => panic!("expected a refusal, got {found:?}"),
+        }
+    }
+
+    /// The readers of a tree: the header alone checks its owner too, and a read nested inside
+    /// another's callback (the per-thread buffer taken) reads its own subject.
+    #[test]
+    fn readers_check_the_owner_and_nest() {
+        let db = sled::Config::new().temporary(true).open().unwrap();
+        let tree = db.open_tree("t").unwrap();
+        let dicts = Dictionaries::default();
+        let (a, b) = (code("91310115MA1K3BTP2B"), code("310109199001011235"));
+        let mut second = entry(b);
+        second.subject.name = "张三".into();
+        tree.insert(keys::subject(&a), encode_plain(&entry(a)))
+            .unwrap();
+        tree.insert(keys::subject(&b), encode_plain(&second))
+            .unwrap();
+        assert_eq!(
+            get_header(&tree, &dicts, &a).unwrap().unwrap().name,
+            "上海视图有限公司"
         );
-        assert!(matches!(
-            decode(&other, &plain, &dicts),
-            Err(Error::Corrupt { .. })
-        ));
+        let nested = read_views(&tree, &dicts, &a, |subject, views| {
+            let inner = get(&tree, &dicts, &b)?.unwrap();
+            Ok((subject.name, views.len(), inner))
+        })
+        .unwrap()
+        .unwrap();
+        assert_eq!(nested, ("上海视图有限公司".to_string(), 3, second));
+
+        let misplaced = code("91310112087994932F");
+        tree.insert(keys::subject(&misplaced), encode_plain(&entry(a)))
+            .unwrap();
+        for found in [
+            get_header(&tree, &dicts, &misplaced).map(|_| ()),
+            get(&tree, &dicts, &misplaced).map(|_| ()),
+        ] {
+            assert!(
+                matches!(&found, Err(Error::Corrupt { reason, .. }) if reason.contains("another subject's")),
+                "{found:?}"
+            );
+        }
     }
 
     /// The subject header, too: the hand reader and serde agree on it, changed or cut short.
