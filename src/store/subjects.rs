@@ -156,9 +156,10 @@ pub fn encode_plain(entry: &SubjectEntry) -> Vec<u8> {
 /// Decodes a stored subject value (compressed or not) into its header and owned columns, and
 /// checks the invariants (every record has a version and its column's category; the header's
 /// code is the key's).
-// NOTE: through the hand-written views and then copied out, not serde's `Vec<Record>`: faster
-// by ~10% on a 10,000-code lookup (BENCHMARKS.md, "Where the lookup time goes", the
-// `lookup_parts` bench's two "from memory" rows).
+// NOTE: through the hand-written views (the query path's reader) and then copied out, not
+// serde's `Vec<Record>`: one reader of the stored layout for every read. From memory the two
+// decode at the same speed within this machine's noise (BENCHMARKS.md, "Where the lookup time
+// goes", `lookup_parts`).
 pub fn decode(key: &[u8], value: &[u8], dicts: &Dictionaries) -> Result<SubjectEntry> {
     let plain = codec::plain(value, |id| dicts.get(id), "subjects", key)?;
     let (subject, views) = decode_views(key, &plain)?;

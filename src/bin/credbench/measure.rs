@@ -25,7 +25,8 @@ pub struct EngineResult {
     pub lookup_ms: Vec<f64>,
     /// Timed runs of the same batch with no record decoded (reads only), in ms: credstore
     /// `Store::subject_header` (the value read and decompressed, only the subject's header
-    /// decoded), SQLite the same statement with the subject built and the values' bytes touched.
+    /// decoded), SQLite the same statement with the subject built and each value fetched (its
+    /// length taken).
     pub reads_only_ms: Vec<f64>,
     /// Timed runs of decoding the batch's records from memory, with no store, on the same pool,
     /// in ms: SQLite's values copied out, then decoded as its lookups decode them. SQLite's
