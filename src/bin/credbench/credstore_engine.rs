@@ -92,19 +92,19 @@ fn lookups(
             .collect::<Result<_, _>>()
     })?;
     measure::note_lookups(result, &w.lookup_codes, answers, dir, "credstore")?;
+    // Per chunk, `count` summed over its codes.
     let timed_runs = |count: &(dyn Fn(&SubjectCode) -> credstore::Result<u64> + Sync)| {
-        measure::timed_runs(w.runs, || {
-            Ok(pool.install(|| {
-                codes
-                    .par_chunks(measure::CHUNK)
-                    .map(|chunk| {
-                        chunk
-                            .iter()
-                            .try_fold(0, |n, c| Ok::<_, credstore::Error>(n + count(c)?))
-                    })
-                    .try_reduce(|| 0, |a, b| Ok(a + b))
-            })?)
-        })
+        measure::timed_chunk_runs(
+            &pool,
+            w.runs,
+            codes,
+            |chunk| {
+                Ok(chunk
+                    .iter()
+                    .try_fold(0, |n, c| Ok::<_, credstore::Error>(n + count(c)?))?)
+            },
+            |a, b| a + b,
+        )
     };
     let (n, times) = timed_runs(&|c| Ok(store.subject(c)?.map_or(0, |s| s.records.len() as u64)))?;
     anyhow::ensure!(n == result.lookup_records, "a timed run read other records");

@@ -196,6 +196,29 @@ where
     Ok((first, times))
 }
 
+/// [`timed_runs`] of one pass over `items` on `pool`, in chunks of [`CHUNK`]: each chunk's result
+/// from `per_chunk`, the chunks' results combined with `add` (from `T::default()`).
+pub fn timed_chunk_runs<I: Sync, T>(
+    pool: &rayon::ThreadPool,
+    runs: usize,
+    items: &[I],
+    per_chunk: impl Fn(&[I]) -> Result<T> + Sync,
+    add: impl Fn(T, T) -> T + Sync,
+) -> Result<(T, Vec<f64>)>
+where
+    T: Send + Default + PartialEq + std::fmt::Debug,
+{
+    use rayon::prelude::*;
+    timed_runs(runs, || {
+        pool.install(|| {
+            items
+                .par_chunks(CHUNK)
+                .map(&per_chunk)
+                .try_reduce(T::default, |a, b| Ok(add(a, b)))
+        })
+    })
+}
+
 /// Timed passes over a search class's queries; each query's latency is its median over them.
 pub const SEARCH_PASSES: usize = 3;
 

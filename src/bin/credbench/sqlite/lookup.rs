@@ -26,9 +26,6 @@ SELECT s.kind, s.name, s.former, s.first_collected_on, r.value
 FROM subjects AS s LEFT JOIN records AS r ON r.code = s.code
 WHERE s.code = ?1";
 
-/// Reads a chunk of codes; returns the subjects found and their records.
-type CountChunk<'a> = dyn Fn(&[SubjectCode]) -> Result<(u64, u64)> + Sync + 'a;
-
 /// Runs the lookups of the workload's batch on the database at `path`: the answer pass (saved
 /// for the parent), the timed runs, the reads-only runs and the decoding-only runs.
 pub fn run(path: &Path, w: &Workload, dir: &Path, result: &mut EngineResult) -> Result<()> {
@@ -49,34 +46,38 @@ pub fn run(path: &Path, w: &Workload, dir: &Path, result: &mut EngineResult) -> 
     let conns = conns.as_slice();
     let answers = read_all(&pool, conns, &codes, get)?;
     measure::note_lookups(result, &w.lookup_codes, answers, dir, "sqlite")?;
-    let timed_runs = |count: &CountChunk| {
-        measure::timed_runs(w.runs, || {
-            pool.install(|| {
-                codes
-                    .par_chunks(measure::CHUNK)
-                    .map(count)
-                    .try_reduce(|| (0, 0), |a, b| Ok((a.0 + b.0, a.1 + b.1)))
-            })
-        })
-    };
-    let (n, times) = timed_runs(&|chunk| {
-        let found = in_read(conns, chunk, get)?;
-        Ok(found.iter().flatten().fold((0, 0), |(s, r), found| {
-            (s + 1, r + found.records.len() as u64)
-        }))
-    })?;
+    // Per chunk, the subjects found and their records.
+    let add = |a: (u64, u64), b: (u64, u64)| (a.0 + b.0, a.1 + b.1);
+    let (n, times) = measure::timed_chunk_runs(
+        &pool,
+        w.runs,
+        &codes,
+        |chunk| {
+            let found = in_read(conns, chunk, get)?;
+            Ok(found.iter().flatten().fold((0, 0), |(s, r), found| {
+                (s + 1, r + found.records.len() as u64)
+            }))
+        },
+        add,
+    )?;
     anyhow::ensure!(
         n == (result.lookup_found, result.lookup_records),
         "a timed run read other records"
     );
     result.lookup_ms = times;
-    let (n, times) = timed_runs(&|chunk| {
-        let read = in_read(conns, chunk, read_only)?;
-        Ok(read
-            .iter()
-            .flatten()
-            .fold((0, 0), |(s, r), &records| (s + 1, r + records)))
-    })?;
+    let (n, times) = measure::timed_chunk_runs(
+        &pool,
+        w.runs,
+        &codes,
+        |chunk| {
+            let read = in_read(conns, chunk, read_only)?;
+            Ok(read
+                .iter()
+                .flatten()
+                .fold((0, 0), |(s, r), &records| (s + 1, r + records)))
+        },
+        add,
+    )?;
     anyhow::ensure!(
         n == (result.lookup_found, result.lookup_records),
         "a reads-only run read other records"
@@ -95,20 +96,19 @@ fn decode_only(
     runs: usize,
     records: u64,
 ) -> Result<Vec<f64>> {
-    let (n, times) = measure::timed_runs(runs, || {
-        pool.install(|| {
-            copied
-                .par_chunks(measure::CHUNK)
-                .map(|chunk| {
-                    chunk.iter().flatten().try_fold(0u64, |n, v| {
-                        let record: Record = codec::decode(v, "records", b"")?;
-                        std::hint::black_box(record);
-                        Ok::<_, anyhow::Error>(n + 1)
-                    })
-                })
-                .try_reduce(|| 0, |a, b| Ok(a + b))
-        })
-    })?;
+    let (n, times) = measure::timed_chunk_runs(
+        pool,
+        runs,
+        copied,
+        |chunk| {
+            chunk.iter().flatten().try_fold(0u64, |n, v| {
+                let record: Record = codec::decode(v, "records", b"")?;
+                std::hint::black_box(record);
+                Ok(n + 1)
+            })
+        },
+        |a, b| a + b,
+    )?;
     anyhow::ensure!(n == records, "a decoding run decoded other records");
     Ok(times)
 }
