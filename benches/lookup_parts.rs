@@ -107,25 +107,11 @@ fn main() {
         get(c).map_or(0, |v| v.len())
     });
     // Decompressed into a fresh buffer per value (`Store::subject` reuses one per thread).
-    let plain_value = |value: &[u8], c: &SubjectCode| -> Vec<u8> {
-        let mut buf = Vec::new();
-        codec::plain_into(
-            value,
-            |id| dicts.get(id),
-            &mut buf,
-            "subjects",
-            &keys::subject(c),
-        )
-        .expect("decompress")
-        .to_vec()
-    };
     let plain = |c: &SubjectCode, f: &dyn Fn(&[u8], &[u8]) -> usize| -> usize {
         let key = keys::subject(c);
         let Some(value) = get(c) else { return 0 };
         let mut buf = Vec::new();
-        let plain = codec::plain_into(&value, |id| dicts.get(id), &mut buf, "subjects", &key)
-            .expect("decompress");
-        f(&key, plain)
+        f(&key, decompress(&dicts, &key, &value, &mut buf))
     };
     time("+ decompressed (plain bytes)", &|c| {
         plain(c, &|_, p| p.len())
@@ -167,7 +153,14 @@ fn main() {
     // decoding-only figure decodes SQLite's values.
     let plains: std::collections::HashMap<SubjectCode, Vec<u8>> = codes
         .iter()
-        .filter_map(|c| Some((*c, plain_value(&get(c)?, c))))
+        .filter_map(|c| {
+            let value = get(c)?;
+            let mut buf = Vec::new();
+            Some((
+                *c,
+                decompress(&dicts, &keys::subject(c), &value, &mut buf).to_vec(),
+            ))
+        })
         .collect();
     time("from memory: subjects::decode (records)", &|c| {
         plains.get(c).map_or(0, |p| decoded(c, p))
@@ -175,6 +168,16 @@ fn main() {
     time("from memory: serde, as before c68ce88 (records)", &|c| {
         plains.get(c).map_or(0, |p| serde_decoded(c, p))
     });
+}
+
+/// A stored subject value's plain bytes: itself, or decompressed into `buf`.
+fn decompress<'v>(
+    dicts: &Dictionaries,
+    key: &[u8],
+    value: &'v [u8],
+    buf: &'v mut Vec<u8>,
+) -> &'v [u8] {
+    codec::plain_into(value, |id| dicts.get(id), buf, "subjects", key).expect("decompress")
 }
 
 /// A plain subject value decoded with serde: the header, then each column as a `Vec<Record>`

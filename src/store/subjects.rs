@@ -55,7 +55,7 @@ impl SubjectEntry {
 
     /// Every record, in column order.
     pub fn into_records(self) -> Vec<Record> {
-        self.columns.into_iter().flatten().collect()
+        self.into_subject_records().records
     }
 
     /// The subject with every record, in column order (what [`crate::Store::subject`] returns).
