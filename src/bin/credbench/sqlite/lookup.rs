@@ -47,42 +47,34 @@ pub fn run(path: &Path, w: &Workload, dir: &Path, result: &mut EngineResult) -> 
     let answers = read_all(&pool, conns, &codes, get)?;
     measure::note_lookups(result, &w.lookup_codes, answers, dir, "sqlite")?;
     // Per chunk, the subjects found and their records.
-    let add = |a: (u64, u64), b: (u64, u64)| (a.0 + b.0, a.1 + b.1);
-    let (n, times) = measure::timed_chunk_runs(
-        &pool,
-        w.runs,
-        &codes,
-        |chunk| {
-            let found = in_read(conns, chunk, get)?;
-            Ok(found.iter().flatten().fold((0, 0), |(s, r), found| {
-                (s + 1, r + found.records.len() as u64)
-            }))
-        },
-        add,
+    // Timed runs of a reader that returns each found subject's record count; each run must
+    // find the answer pass's subjects and records.
+    type Reader = fn(&mut Statement<'_>, &SubjectCode) -> Result<Option<u64>>;
+    let counted = |reader: Reader, what: &str| -> Result<Vec<f64>> {
+        let (n, times) = measure::timed_chunk_runs(
+            &pool,
+            w.runs,
+            &codes,
+            |chunk| {
+                let read = in_read(conns, chunk, reader)?;
+                Ok(read
+                    .iter()
+                    .flatten()
+                    .fold((0, 0), |(s, r), &records| (s + 1, r + records)))
+            },
+            |a: (u64, u64), b| (a.0 + b.0, a.1 + b.1),
+        )?;
+        anyhow::ensure!(
+            n == (result.lookup_found, result.lookup_records),
+            "a {what} run read other records"
+        );
+        Ok(times)
+    };
+    result.lookup_ms = counted(
+        |l, c| Ok(get(l, c)?.map(|s| s.records.len() as u64)),
+        "timed",
     )?;
-    anyhow::ensure!(
-        n == (result.lookup_found, result.lookup_records),
-        "a timed run read other records"
-    );
-    result.lookup_ms = times;
-    let (n, times) = measure::timed_chunk_runs(
-        &pool,
-        w.runs,
-        &codes,
-        |chunk| {
-            let read = in_read(conns, chunk, read_only)?;
-            Ok(read
-                .iter()
-                .flatten()
-                .fold((0, 0), |(s, r), &records| (s + 1, r + records)))
-        },
-        add,
-    )?;
-    anyhow::ensure!(
-        n == (result.lookup_found, result.lookup_records),
-        "a reads-only run read other records"
-    );
-    result.reads_only_ms = times;
+    result.reads_only_ms = counted(read_only, "reads-only")?;
     let copied: Vec<Vec<Vec<u8>>> = read_all(&pool, conns, &codes, values)?;
     result.decode_only_ms = Some(decode_only(&pool, &copied, w.runs, result.lookup_records)?);
     Ok(())
